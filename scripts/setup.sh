@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Usage: bash scripts/setup.sh [--no-system] [--no-build]
+#
+# Takes a fresh machine (a clone, Node >= 20 with npm, root or sudo for system packages) to a working checkout:
+#   1. Debian packages the tests need (redis-server, openssl, iproute2, util-linux), via apt-get as root or sudo;
+#   2. pnpm at the version pinned in package.json#packageManager, then `pnpm install`;
+#   3. `pnpm tools:install`: helm, helm3, kustomize, kind, helm-unittest (download, else go install) and .venv/;
+#   4. `pnpm build`.
+# Every step is idempotent: a second run only checks. --no-system skips step 1 (no root needed; the e2e tier
+# then needs redis-server on PATH from elsewhere).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+system=1
+build=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-system) system=0 ;;
+    --no-build) build=0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+step "checking Node.js"
+command -v node >/dev/null || die "Node.js >= 20 is required: install it from your distribution or https://nodejs.org"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node.js >= 20 is required, found $(node --version)"
+echo "node $(node --version)" >&2
+
+if [ "$system" = 1 ]; then
+  step "system packages"
+  need=()
+  command -v redis-server >/dev/null || need+=(redis-server)
+  command -v openssl >/dev/null || need+=(openssl)
+  command -v ip >/dev/null || need+=(iproute2)
+  command -v flock >/dev/null || need+=(util-linux)
+  command -v git >/dev/null || need+=(git)
+  if [ "${#need[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+      die "missing ${need[*]} and not root: install them (apt-get install -y ${need[*]}) or rerun with --no-system"
+    fi
+    echo "installing ${need[*]}" >&2
+    $sudo apt-get update -qq
+    # RUNLEVEL=1 keeps Debian's maintainer scripts from starting a system redis: the tests start their own.
+    $sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "all present: redis-server openssl iproute2 util-linux git" >&2
+  fi
+fi
+
+step "pnpm"
+want_pnpm=$(node -p 'require("./package.json").packageManager.split("@")[1]')
+have_pnpm=$(pnpm --version 2>/dev/null || true)
+if [ "$have_pnpm" != "$want_pnpm" ]; then
+  echo "installing pnpm $want_pnpm (found: ${have_pnpm:-none})" >&2
+  if [ "$(id -u)" = 0 ] || [ -w "$(npm prefix -g)/lib" ]; then
+    npm install -g --silent "pnpm@$want_pnpm"
+  else
+    sudo npm install -g --silent "pnpm@$want_pnpm"
+  fi
+fi
+echo "pnpm $(pnpm --version)" >&2
+
+step "pnpm install"
+if [ "${CI:-}" = "true" ]; then pnpm install --frozen-lockfile --reporter=append-only; else pnpm install --reporter=append-only; fi
+
+step "pinned tools and Python virtualenv"
+pnpm -s tools:install
+
+if [ "$build" = 1 ]; then
+  step "build"
+  pnpm -s build
+fi
+
+step "ready"
+echo "Tools: source scripts/env.sh (helm, kustomize, kind, helm unittest, .venv). Tests: pnpm test" >&2
