@@ -9,6 +9,7 @@
 # Every step is idempotent: a second run only checks. --no-system skips step 1 (no root needed; the e2e tier
 # then needs redis-server on PATH from elsewhere).
 set -euo pipefail
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
