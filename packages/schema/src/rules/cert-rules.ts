@@ -1,0 +1,128 @@
+/** mTLS client Certificates (cert-manager), wherever they are declared (normally on the global cluster). */
+import { durationHours, get, isObj, type K8sObject, str } from '../model.js';
+import { defineRule, type Rule, type RuleContext } from './api.js';
+import { isClientCertificate } from './schema-rules.js';
+
+function clientCerts(ctx: RuleContext): K8sObject[] {
+  return ctx.clusters
+    .flatMap((c) => ctx.objects(c))
+    .filter(
+      (o) => o.kind === 'Certificate' && o.apiVersion.startsWith('cert-manager.io/') && isClientCertificate(o.obj),
+    );
+}
+
+/** The DB user client certificates must name: CNPG's `bootstrap.initdb.owner` on a global cluster, else the option. */
+export function dbUser(ctx: RuleContext): string {
+  for (const c of ctx.repo.clusters.filter((x) => x.isGlobal)) {
+    for (const o of ctx.objects(c)) {
+      if (o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/')) {
+        const owner = str(get(o.obj, ['spec', 'bootstrap', 'initdb', 'owner']));
+        if (owner) return owner;
+      }
+    }
+  }
+  return ctx.options.dbUser;
+}
+
+export const certCommonName = defineRule({
+  id: 'cert/common-name',
+  severity: 'error',
+  title: 'Client certificate CN is not the DB user',
+  docs: 'pg_hba `cert` authentication maps the client certificate\'s CN to the PostgreSQL user, so the CN must equal the user the worker logs in as (the CNPG app user, `app`, or `bootstrap.initdb.owner` of the CNPG Cluster in this repo). Any other CN is rejected with `certificate authentication failed for user "app"` even though the certificate is valid.',
+  check(ctx) {
+    const user = dbUser(ctx);
+    for (const o of clientCerts(ctx)) {
+      const cn = get(o.obj, ['spec', 'commonName']);
+      if (cn === user) continue;
+      ctx.report(
+        { source: o.source, doc: o.doc, path: ['spec', ...(cn === undefined ? [] : ['commonName'])] },
+        cn === undefined
+          ? `Certificate "${o.name}" has no commonName: pg_hba cert auth needs CN=${user}`
+          : `Certificate "${o.name}" has commonName ${JSON.stringify(cn)}, but pg_hba cert auth maps the CN to the DB user "${user}"`,
+        `Set spec.commonName: ${user}.`,
+      );
+    }
+  },
+});
+
+export const certClientAuth = defineRule({
+  id: 'cert/client-auth-usage',
+  severity: 'error',
+  title: 'Client certificate without the client auth usage',
+  docs: 'A certificate presented by a TLS client needs the `client auth` extended key usage; PostgreSQL, Redis and Envoy-adjacent verifiers reject one without it. cert-manager adds `digital signature, key encipherment` by default, not `client auth`, so list it explicitly in `spec.usages`.',
+  check(ctx) {
+    for (const o of clientCerts(ctx)) {
+      const usages = get(o.obj, ['spec', 'usages']);
+      if (Array.isArray(usages) && usages.includes('client auth')) continue;
+      ctx.report(
+        { source: o.source, doc: o.doc, path: ['spec', ...(usages === undefined ? [] : ['usages'])] },
+        `Certificate "${o.name}" does not list the "client auth" usage`,
+        'Add spec.usages: [client auth].',
+      );
+    }
+  },
+});
+
+export const certLifetime = defineRule({
+  id: 'cert/lifetime',
+  severity: 'error',
+  title: 'Client certificate lifetime or renewal window too short',
+  docs: "Site client certificates are copied to the secrets provider by an operator, so each renewal is manual work per site. The design review set a 3-year lifetime (`duration: 26280h`); anything under 2 years (17520h, including cert-manager's 90-day default when `duration` is omitted) is an error. `renewBefore` is the time operators have to ship the renewed certificate before the old one expires: it must be at least 30 days (720h) and shorter than the duration.",
+  check(ctx) {
+    const min = ctx.options.minCertHours;
+    const minRenew = ctx.options.minRenewBeforeHours;
+    for (const o of clientCerts(ctx)) {
+      const spec = isObj(o.obj.spec) ? o.obj.spec : {};
+      const dur = spec.duration === undefined ? 2160 : durationHours(spec.duration);
+      if (dur === undefined) continue; // schema/invalid reports the unparseable duration
+      if (dur < min) {
+        ctx.report(
+          { source: o.source, doc: o.doc, path: ['spec', ...(spec.duration === undefined ? [] : ['duration'])] },
+          spec.duration === undefined
+            ? `Certificate "${o.name}" has no duration: cert-manager defaults to 2160h (90 days), under the ${min}h minimum for hand-shipped site certificates`
+            : `Certificate "${o.name}" lives ${spec.duration} (${Math.round(dur / 24)} days), under the ${min}h (${Math.round(min / 8760)}-year) minimum`,
+          'Set duration: 26280h (3 years).',
+        );
+      }
+      const renew = spec.renewBefore === undefined ? dur / 3 : durationHours(spec.renewBefore);
+      if (renew === undefined) continue;
+      if (renew < minRenew) {
+        ctx.report(
+          { source: o.source, doc: o.doc, path: ['spec', 'renewBefore'] },
+          `Certificate "${o.name}" renews ${spec.renewBefore} before expiry: under ${minRenew}h (30 days) leaves too little time to ship the new certificate to the site`,
+          'Set renewBefore: 2160h (90 days).',
+        );
+      } else if (renew >= dur) {
+        ctx.report(
+          { source: o.source, doc: o.doc, path: ['spec', 'renewBefore'] },
+          `Certificate "${o.name}" renewBefore (${spec.renewBefore}) is not shorter than its duration: cert-manager would renew continuously`,
+          'Set renewBefore well below duration, e.g. 2160h for a 26280h certificate.',
+        );
+      }
+    }
+  },
+});
+
+export const certWeakKey = defineRule({
+  id: 'cert/weak-key',
+  severity: 'error',
+  title: 'Weak client certificate key',
+  docs: "A long-lived (multi-year) certificate needs a key that stays strong for its lifetime: RSA at least 2048 bits, ECDSA at least 256 bits (P-256), or Ed25519. cert-manager's default is RSA 2048. Smaller keys are refused by current OpenSSL security levels and are an error.",
+  check(ctx) {
+    for (const o of clientCerts(ctx)) {
+      const pk = get(o.obj, ['spec', 'privateKey']);
+      const alg = str(get(pk, ['algorithm'])) ?? 'RSA';
+      const size = get(pk, ['size']);
+      const min = alg === 'RSA' ? 2048 : alg === 'ECDSA' ? 256 : 0;
+      if (typeof size === 'number' && size < min) {
+        ctx.report(
+          { source: o.source, doc: o.doc, path: ['spec', 'privateKey', 'size'] },
+          `Certificate "${o.name}" uses a ${size}-bit ${alg} key: the minimum is ${min}`,
+          alg === 'RSA' ? 'Use size: 2048 or larger (or algorithm: ECDSA, size: 256).' : 'Use size: 256 or 384.',
+        );
+      }
+    }
+  },
+});
+
+export const certRules: Rule[] = [certCommonName, certClientAuth, certLifetime, certWeakKey];

@@ -1,0 +1,94 @@
+/** The worker's DB/Redis hosts against the global gateway's TLS routes and the server certificates' SANs. */
+import { dnsMatches, get, type HostRef, str, tlsRoutes, type WorkerConfig } from '../model.js';
+import { didYouMean } from '../suggest.js';
+import { defineRule, type Rule } from './api.js';
+import { isClientCertificate } from './schema-rules.js';
+
+function hosts(w: WorkerConfig): Array<{ what: 'DB' | 'Redis'; ref: HostRef }> {
+  const out: Array<{ what: 'DB' | 'Redis'; ref: HostRef }> = [];
+  if (w.dbHost) out.push({ what: 'DB', ref: w.dbHost });
+  if (w.redisHost) out.push({ what: 'Redis', ref: w.redisHost });
+  return out;
+}
+
+export const hostNotRouted = defineRule({
+  id: 'route/host-not-routed',
+  severity: 'error',
+  title: 'Worker DB/Redis host has no TLS route on the global gateway',
+  docs: "Envoy Gateway routes TLS passthrough by SNI: the host name the worker connects to must equal (or match the wildcard of) an `fqdn` of the global cluster's envoy-configs `routes.tls`. Otherwise SNI matches no route and the connection is reset before PostgreSQL or Redis sees it. Checked when the global cluster is in the same repo; the route's gatewayPort must also match the port the worker uses when both are given.",
+  check(ctx) {
+    const routes = tlsRoutes(ctx.repo);
+    if (!routes.length) return;
+    for (const c of ctx.clusters.filter((x) => x.isSite)) {
+      const w = ctx.worker(c);
+      if (!w) continue;
+      for (const { what, ref } of hosts(w)) {
+        const h = ref.host.toLowerCase();
+        if (/\.svc(\.cluster\.local)?$/.test(h) || !h.includes('.')) continue;
+        const match = routes.filter((r) => dnsMatches(r.fqdn, h));
+        if (!match.length) {
+          const guess = didYouMean(
+            h,
+            routes.map((r) => r.fqdn),
+          );
+          ctx.report(
+            { source: w.source, doc: 0, path: ref.path },
+            `${what} host ${ref.host} matches no TLS route of the global gateway (${[...new Set(routes.map((r) => r.fqdn))].join(', ')}): SNI would miss${guess ? `; did you mean ${guess}?` : ''}`,
+            guess
+              ? `Use ${guess}.`
+              : `Add a routes.tls entry with fqdn ${ref.host} to ${routes[0]!.source.file}, or use one of its FQDNs.`,
+          );
+        } else if (ref.port !== undefined && match.every((r) => r.port !== undefined && r.port !== ref.port)) {
+          ctx.report(
+            { source: w.source, doc: 0, path: ref.path },
+            `${what} host ${ref.host} is routed on gateway port ${match.map((r) => r.port).join('/')}, but the worker connects to port ${ref.port}`,
+            "Use the route's gatewayPort.",
+          );
+        }
+      }
+    }
+  },
+});
+
+export const serverCertSan = defineRule({
+  id: 'route/server-cert-san',
+  severity: 'error',
+  title: "Server certificate SANs do not cover the worker's host",
+  docs: "With TLS passthrough the worker talks TLS to PostgreSQL/Redis directly, so the *server* certificate must carry the gateway FQDN the worker connects to. `verify-ca` does not check the name, but `verify-full`, Redis clients with hostname checking and every future tightening do. Checked when the global cluster (the CNPG Cluster's serverTLSSecret Certificate, Redis server Certificates) is in the same repo.",
+  check(ctx) {
+    const globals = ctx.repo.clusters.filter((c) => c.isGlobal);
+    if (!globals.length) return;
+    const objs = globals.flatMap((c) => ctx.objects(c));
+    const certs = objs.filter((o) => o.kind === 'Certificate' && !isClientCertificate(o.obj));
+    const serverSecrets = objs
+      .filter((o) => o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/'))
+      .map((o) => str(get(o.obj, ['spec', 'certificates', 'serverTLSSecret'])))
+      .filter((x): x is string => !!x);
+    const dbCerts = certs.filter((c) => serverSecrets.includes(str(get(c.obj, ['spec', 'secretName'])) ?? ''));
+    const redisCerts = certs.filter((c) => /redis/i.test(`${c.name} ${str(get(c.obj, ['spec', 'secretName'])) ?? ''}`));
+    for (const c of ctx.clusters.filter((x) => x.isSite)) {
+      const w = ctx.worker(c);
+      if (!w) continue;
+      for (const { what, ref } of hosts(w)) {
+        const candidates = what === 'DB' ? dbCerts : redisCerts;
+        if (!candidates.length) continue;
+        const names = candidates.flatMap((cert) => {
+          const dns = get(cert.obj, ['spec', 'dnsNames']);
+          return [
+            ...(Array.isArray(dns) ? dns.filter((d): d is string => typeof d === 'string') : []),
+            str(get(cert.obj, ['spec', 'commonName'])) ?? '',
+          ];
+        });
+        if (names.some((n) => n && dnsMatches(n, ref.host))) continue;
+        const cert = candidates[0]!;
+        ctx.report(
+          { source: w.source, doc: 0, path: ref.path },
+          `${what} host ${ref.host} is not among the dnsNames of the ${what} server Certificate "${cert.name}" (${cert.source.file}): ${names.filter(Boolean).join(', ') || 'none'}`,
+          `Add ${ref.host} to spec.dnsNames of ${cert.name}.`,
+        );
+      }
+    }
+  },
+});
+
+export const routeRules: Rule[] = [hostNotRouted, serverCertSan];

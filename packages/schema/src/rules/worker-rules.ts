@@ -1,0 +1,290 @@
+/**
+ * The site worker's values: certificate volume mode, DB/Redis TLS env vars and paths, CA bundles, literal secrets.
+ * Every check uses the worker's *effective* configuration: what the values set, else what the nautobot-worker chart
+ * sets itself (with `mtls.enabled`, the default: the secret mount and NAUTOBOT_DB_SSLMODE/SSLNEGOTIATION).
+ */
+import { dnsMatches, envEntries, isObj, tlsRoutes, WORKER_DIR, type WorkerConfig } from '../model.js';
+import { rawScalar } from '../source.js';
+import { defineRule, type Rule, type RuleContext } from './api.js';
+
+function* workers(ctx: RuleContext): Generator<WorkerConfig> {
+  for (const c of ctx.clusters.filter((x) => x.isSite)) {
+    const w = ctx.worker(c);
+    if (w) yield w;
+  }
+}
+
+export const certVolumeMode = defineRule({
+  id: 'worker/cert-volume-mode',
+  severity: 'error',
+  title: 'Certificate volume defaultMode is not 256 (0400)',
+  docs: 'The mounted client key must be readable by its owner only: `defaultMode: 256` (octal 0400). The classic trap is writing `400`, which is *decimal* 400 = octal 0620 (owner read-write, group write); a missing defaultMode means 420 (0644, world-readable key). libpq also refuses a key file with group/other permissions. Applies to `mtls.defaultMode` and to any volume of the mTLS secret.',
+  check(ctx) {
+    for (const w of workers(ctx)) {
+      const checks: Array<{ value: unknown; path: (string | number)[]; what: string }> = [];
+      if (isObj(w.values.mtls) && 'defaultMode' in w.values.mtls) {
+        checks.push({ value: w.values.mtls.defaultMode, path: ['mtls', 'defaultMode'], what: 'mtls.defaultMode' });
+      }
+      for (const v of w.secretVolumes.filter((x) => x.secretName === w.secretName)) {
+        checks.push({
+          value: v.defaultMode,
+          path: [...v.path, ...(v.defaultMode === undefined ? [] : ['defaultMode'])],
+          what: `defaultMode of volume ${v.volumeName ?? v.secretName}`,
+        });
+      }
+      for (const c of checks) {
+        if (c.value === 256) continue;
+        const msg =
+          c.value === undefined
+            ? `volume ${c.what.replace('defaultMode of volume ', '')} has no defaultMode: Kubernetes uses 420 (0644) and the private key becomes world-readable`
+            : c.value === 400
+              ? `${c.what} is 400: that is decimal 400 = octal 0620 (group-writable), not 0400`
+              : `${c.what} is ${JSON.stringify(c.value)} (octal 0${typeof c.value === 'number' ? c.value.toString(8) : '?'}): the key must be owner-read-only, 256 (0400)`;
+        ctx.report({ source: w.source, doc: 0, path: c.path }, msg, 'Write defaultMode: 256 (decimal for octal 0400).');
+      }
+    }
+  },
+});
+
+export const certVolumeModeOctal = defineRule({
+  id: 'worker/cert-volume-mode-octal',
+  severity: 'warning',
+  title: 'defaultMode written as a YAML octal',
+  docs: '`defaultMode: 0400` is octal 256 under YAML 1.1 (what Kubernetes and Helm use) but the integer 400 under YAML 1.2 (what many editors, linters and `yq` use), so the same file means two different modes depending on the reader. Write the unambiguous decimal `256`.',
+  check(ctx) {
+    for (const w of workers(ctx)) {
+      const paths: (string | number)[][] = [];
+      if (isObj(w.values.mtls) && 'defaultMode' in w.values.mtls) paths.push(['mtls', 'defaultMode']);
+      for (const v of w.secretVolumes) if (v.defaultMode !== undefined) paths.push([...v.path, 'defaultMode']);
+      for (const p of paths) {
+        const raw = rawScalar(w.source, 0, p);
+        if (raw && /^0[0-7]+$/.test(raw)) {
+          ctx.report(
+            { source: w.source, doc: 0, path: p },
+            `defaultMode is written as the octal literal ${raw}: YAML 1.2 readers see the integer ${Number(raw)}`,
+            `Write ${Number.parseInt(raw, 8)}.`,
+          );
+        }
+      }
+    }
+  },
+});
+
+const WEAK_SSLMODES = ['disable', 'allow', 'prefer', 'require'];
+
+export const dbSslmode = defineRule({
+  id: 'worker/db-sslmode',
+  severity: 'error',
+  title: 'NAUTOBOT_DB_SSLMODE missing or weaker than verify-ca',
+  docs: 'The global PostgreSQL accepts only `hostssl ... cert` connections, and nautobot_config.py applies the client certificate only when NAUTOBOT_DB_SSLMODE is `verify-ca` or `verify-full`. Unset means plain TCP with a password (rejected by pg_hba); `require` encrypts but presents no certificate and verifies nothing. The worker chart sets `verify-ca` itself when `mtls.enabled` is true (its default), so a site values file may omit it; it is an error to override it with a weaker mode or to disable mTLS without setting it.',
+  check(ctx) {
+    for (const w of workers(ctx)) {
+      const eff = w.effectiveEnv('NAUTOBOT_DB_SSLMODE');
+      if (eff?.entry?.valueFrom !== undefined) continue;
+      const v = eff?.value?.trim();
+      if (v === 'verify-ca' || v === 'verify-full') continue;
+      if (!v) {
+        ctx.report(
+          { source: w.source, doc: 0, path: w.mtlsEnabledPath ?? eff?.entry?.valuePath ?? [] },
+          w.mtlsEnabled
+            ? 'NAUTOBOT_DB_SSLMODE is set empty: the worker would connect without TLS and pg_hba rejects it'
+            : 'mtls.enabled is false and NAUTOBOT_DB_SSLMODE is not set: the worker connects without TLS or a client certificate, and the global pg_hba (hostssl ... cert) rejects it',
+          'Keep mtls.enabled: true (the chart then sets NAUTOBOT_DB_SSLMODE=verify-ca), or set NAUTOBOT_DB_SSLMODE=verify-ca and mount the client certificate.',
+        );
+      } else if (WEAK_SSLMODES.includes(v)) {
+        ctx.report(
+          { source: w.source, doc: 0, path: eff!.entry!.valuePath },
+          `NAUTOBOT_DB_SSLMODE is "${v}", weaker than verify-ca: ${v === 'require' ? 'no client certificate is presented and the server is not verified' : 'the connection may be unencrypted'}`,
+          'Set NAUTOBOT_DB_SSLMODE to verify-ca (or delete the override: the chart sets verify-ca).',
+        );
+      } else {
+        ctx.report(
+          { source: w.source, doc: 0, path: eff!.entry!.valuePath },
+          `NAUTOBOT_DB_SSLMODE is "${v}", not a libpq sslmode`,
+          'Use verify-ca or verify-full.',
+        );
+      }
+    }
+  },
+});
+
+/** Does the host go through the global gateway (TLS passthrough) rather than an in-cluster service? */
+function viaGateway(ctx: RuleContext, host: string): boolean {
+  const routes = tlsRoutes(ctx.repo);
+  if (routes.some((r) => dnsMatches(r.fqdn, host))) return true;
+  const h = host.toLowerCase();
+  if (!h.includes('.') || h === 'localhost' || /\.svc(\.cluster\.local)?$/.test(h) || /^[\d.]+$/.test(h)) return false;
+  return true;
+}
+
+export const dbSslnegotiation = defineRule({
+  id: 'worker/db-sslnegotiation',
+  severity: 'error',
+  title: 'sslnegotiation is not direct for a DB behind TLS passthrough',
+  docs: 'Envoy routes PostgreSQL by the TLS SNI, which only exists when the client starts with a TLS ClientHello: `sslnegotiation=direct` (libpq/PostgreSQL 17+). The classic negotiation sends a plaintext SSLRequest first, which carries no SNI and cannot be routed, so the connection hangs or is reset. The worker chart sets NAUTOBOT_DB_SSLNEGOTIATION=direct with mTLS on; a site must not override it with `postgres` when its DB host is a gateway FQDN.',
+  check(ctx) {
+    for (const w of workers(ctx)) {
+      if (!w.dbHost || !viaGateway(ctx, w.dbHost.host)) continue;
+      const eff = w.effectiveEnv('NAUTOBOT_DB_SSLNEGOTIATION');
+      if (eff?.entry?.valueFrom !== undefined || eff?.value === 'direct') continue;
+      ctx.report(
+        { source: w.source, doc: 0, path: eff?.entry?.valuePath ?? w.mtlsEnabledPath ?? w.dbHost.path },
+        eff?.value
+          ? `NAUTOBOT_DB_SSLNEGOTIATION is "${eff.value}" but ${w.dbHost.host} goes through the TLS passthrough gateway: the plaintext SSLRequest carries no SNI and cannot be routed`
+          : `${w.dbHost.host} goes through the TLS passthrough gateway but NAUTOBOT_DB_SSLNEGOTIATION is not "direct" (mTLS is off, so the chart does not set it)`,
+        'Set NAUTOBOT_DB_SSLNEGOTIATION=direct (needs libpq >= 17), or keep mtls.enabled: true so the chart sets it.',
+      );
+    }
+  },
+});
+
+const REDIS_FILES = ['NAUTOBOT_REDIS_SSL_CA_CERTS', 'NAUTOBOT_REDIS_SSL_CERTFILE', 'NAUTOBOT_REDIS_SSL_KEYFILE'];
+
+export const redisSslPartial = defineRule({
+  id: 'worker/redis-ssl-partial',
+  severity: 'error',
+  title: 'Partial NAUTOBOT_REDIS_SSL_* settings',
+  docs: 'Redis runs with `authClients: true`, so every client must present a certificate. Setting some of NAUTOBOT_REDIS_SSL_CA_CERTS / _CERTFILE / _KEYFILE but not all overrides the auto-detection in nautobot_config.py with an incomplete TLS config: without CA_CERTS the server is not verified, without CERTFILE/KEYFILE the handshake is rejected. Set all three (and NAUTOBOT_REDIS_SSL_CERT_REQS=required) or none and rely on auto-detection of the mounted secret. CERT_REQS other than `required` disables server verification.',
+  check(ctx) {
+    for (const w of workers(ctx)) {
+      const set = w.env.filter((e) => e.name.startsWith('NAUTOBOT_REDIS_SSL_'));
+      if (!set.length) continue;
+      const names = new Set(set.map((e) => e.name));
+      const missing = REDIS_FILES.filter((n) => !names.has(n));
+      if (missing.length && missing.length < REDIS_FILES.length + (names.has('NAUTOBOT_REDIS_SSL_CERT_REQS') ? 1 : 0)) {
+        ctx.report(
+          { source: w.source, doc: 0, path: set[0]!.path },
+          `NAUTOBOT_REDIS_SSL_* is partly set: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`,
+          `Set all of ${REDIS_FILES.join(', ')} under ${w.mountPath}/, or remove them all and let nautobot_config.py detect the mounted certificate.`,
+        );
+      }
+      const reqs = set.find((e) => e.name === 'NAUTOBOT_REDIS_SSL_CERT_REQS');
+      if (reqs?.value !== undefined && reqs.value !== 'required') {
+        ctx.report(
+          { source: w.source, doc: 0, path: reqs.valuePath },
+          `NAUTOBOT_REDIS_SSL_CERT_REQS is "${reqs.value}": the Redis server certificate would not be verified`,
+          'Set it to required.',
+        );
+      }
+    }
+  },
+});
+
+const PATH_VARS: Record<string, string> = {
+  NAUTOBOT_DB_SSLCERT: 'tls.crt',
+  NAUTOBOT_DB_SSLKEY: 'tls.key',
+  NAUTOBOT_DB_SSLROOTCERT: 'ca.crt',
+  NAUTOBOT_REDIS_SSL_CA_CERTS: 'ca.crt',
+  NAUTOBOT_REDIS_SSL_CERTFILE: 'tls.crt',
+  NAUTOBOT_REDIS_SSL_KEYFILE: 'tls.key',
+};
+
+export const certPathOutsideMount = defineRule({
+  id: 'worker/cert-path-outside-mount',
+  severity: 'error',
+  title: 'Certificate path outside the mTLS mount or naming the wrong file',
+  docs: 'The client certificate secret is mounted at one directory (`mtls.mountPath`, default /etc/nautobot/mtls) with exactly three files. A certificate env var that points elsewhere fails at start with FileNotFoundError; one that names the wrong file (the CA bundle pointing at tls.crt, the key var at tls.crt) fails the TLS handshake in ways that are hard to diagnose, e.g. `self-signed certificate in certificate chain`. Each of NAUTOBOT_DB_SSLCERT/SSLKEY/SSLROOTCERT and NAUTOBOT_REDIS_SSL_CERTFILE/KEYFILE/CA_CERTS must be `<mountPath>/<its file>`.',
+  check(ctx) {
+    for (const w of workers(ctx)) {
+      for (const e of w.env) {
+        const want = PATH_VARS[e.name];
+        if (!want || e.value === undefined) continue;
+        const expected = `${w.mountPath}/${want}`;
+        if (e.value === expected) continue;
+        const inMount = e.value.startsWith(`${w.mountPath}/`);
+        ctx.report(
+          { source: w.source, doc: 0, path: e.valuePath },
+          inMount
+            ? `${e.name} points at ${e.value}, but it needs the ${want === 'ca.crt' ? 'CA certificate' : want === 'tls.key' ? 'client key' : 'client certificate'} ${expected}`
+            : `${e.name} points at ${e.value}, outside the mTLS mount ${w.mountPath}: the file will not exist`,
+          `Set ${e.name}=${expected} (or drop it: nautobot_config.py defaults to ${expected}).`,
+        );
+      }
+    }
+  },
+});
+
+export const caBundlePrivateOnly = defineRule({
+  id: 'worker/ca-bundle-private-only',
+  severity: 'warning',
+  title: 'SSL_CERT_FILE / REQUESTS_CA_BUNDLE is the private CA alone',
+  docs: 'SSL_CERT_FILE and REQUESTS_CA_BUNDLE replace the *whole* trust store of OpenSSL and Python requests. Pointing them at the mTLS ca.crt makes every outbound HTTPS call to a public host (Git repositories, plugin APIs, webhooks) fail with CERTIFICATE_VERIFY_FAILED. The DB and Redis clients already get the CA through their own variables; leave these unset, or point them at a bundle that concatenates the system CAs and the private CA.',
+  check(ctx) {
+    for (const w of workers(ctx)) {
+      for (const e of w.env) {
+        if ((e.name === 'SSL_CERT_FILE' || e.name === 'REQUESTS_CA_BUNDLE') && e.value?.startsWith(`${w.mountPath}/`)) {
+          ctx.report(
+            { source: w.source, doc: 0, path: e.valuePath },
+            `${e.name}=${e.value} replaces the system trust store with the private mTLS CA: outbound HTTPS to public hosts will fail`,
+            'Remove it (DB and Redis get the CA via their own settings), or point it at a combined bundle (system CAs + the mTLS CA).',
+          );
+        }
+      }
+    }
+  },
+});
+
+const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY/i;
+const NOT_SECRET = /(_FILE|_PATH|_DIR|KEYFILE|SSLKEY|_KEY_ID|PUBLIC_KEY|_KEYS?_URL)$/i;
+
+export const literalSecretEnv = defineRule({
+  id: 'secrets/literal-env',
+  severity: 'error',
+  title: 'Secret as a literal env value',
+  docs: 'An env var named like a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*KEY*`) with a literal `value` puts the secret into git, the rendered Application and `kubectl describe pod`. Use `valueFrom.secretKeyRef` pointing at a secret an ExternalSecret produces. File paths (e.g. NAUTOBOT_REDIS_SSL_KEYFILE=/etc/...) are not secrets and are not reported.',
+  check(ctx) {
+    for (const cluster of ctx.clusters) {
+      for (const source of cluster.sources) {
+        if (source === cluster.deploy) continue;
+        for (const d of source.docs) {
+          if (d.value === undefined) continue;
+          for (const e of envEntries(d.value)) {
+            if (!SECRET_NAME.test(e.name) || NOT_SECRET.test(e.name) || e.value === undefined) continue;
+            const v = e.value.trim();
+            if (!v || v.startsWith('/') || /^\$\(\w+\)$/.test(v) || v === 'true' || v === 'false') continue;
+            ctx.report(
+              { source, doc: d.index, path: e.valuePath },
+              `${e.name} has a literal value: secrets must come from valueFrom.secretKeyRef`,
+              `Replace value with valueFrom: { secretKeyRef: { name: <secret>, key: <key> } } and deliver the secret through an ExternalSecret.`,
+            );
+          }
+        }
+      }
+    }
+  },
+});
+
+export const workerOverlayMissing = defineRule({
+  id: 'deploy/worker-overlay-missing',
+  severity: 'error',
+  title: 'nautobot_worker enabled without its overlay',
+  docs: 'When `site.nautobot_worker.enabled` is true, the worker Application reads `<cluster>/nautobot-worker/values.yaml` as a Helm value file and applies `<cluster>/nautobot-worker/` (its kustomization.yaml and ExternalSecrets) as a second source. Without them the worker starts with no DB host, no secrets and no client certificate.',
+  check(ctx) {
+    for (const cluster of ctx.clusters.filter((c) => c.isSite)) {
+      const site = cluster.values?.site;
+      const wk = isObj(site) ? site.nautobot_worker : undefined;
+      if (!isObj(wk) || wk.enabled !== true) continue;
+      const dir = `${cluster.dir}/${WORKER_DIR}`;
+      for (const f of ['values.yaml', 'kustomization.yaml']) {
+        if (ctx.repo.files.has(`${dir}/${f}`) || ctx.repo.files.has(`${dir}/${f.replace('.yaml', '.yml')}`)) continue;
+        ctx.report(
+          { source: cluster.deploy, doc: 0, path: ['site', 'nautobot_worker', 'enabled'] },
+          `site.nautobot_worker is enabled but ${dir}/${f} does not exist`,
+          `Create ${dir}/${f} (see "Adding a new site" in docs/).`,
+        );
+      }
+    }
+  },
+});
+
+export const workerRules: Rule[] = [
+  certVolumeMode,
+  certVolumeModeOctal,
+  dbSslmode,
+  dbSslnegotiation,
+  redisSslPartial,
+  certPathOutsideMount,
+  caBundlePrivateOnly,
+  literalSecretEnv,
+  workerOverlayMissing,
+];

@@ -1,0 +1,68 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lintDeployRepo } from '../src/lint.js';
+import { MAX_FILE_BYTES } from '../src/repo.js';
+import { rules } from '../src/rules/index.js';
+import { materialize, ruleDir, rulesFixtures, validRepo } from './helpers.js';
+
+function run(id: string, kind: 'fail' | 'pass') {
+  const caseDir = path.join(rulesFixtures, ruleDir(id), kind);
+  const { dir, cleanup } = materialize(caseDir);
+  try {
+    if (id === 'repo/file-too-large' && kind === 'fail') {
+      writeFileSync(path.join(dir, 'site-a', 'huge.yaml'), `# GENERATED\n${'x: 1\n'.repeat(MAX_FILE_BYTES / 4)}`);
+    }
+    return { result: lintDeployRepo(dir), caseDir };
+  } finally {
+    cleanup();
+  }
+}
+
+describe(lintDeployRepo, () => {
+  it('should report nothing when the repo is the valid fixture', () => {
+    const r = lintDeployRepo(validRepo);
+    expect(r.findings).toEqual([]);
+    expect(r.clusters).toEqual(['global-1', 'site-a']);
+  });
+
+  it('should have a failing and a passing fixture for every rule in the catalogue', () => {
+    const missing = rules.flatMap((r) =>
+      ['fail', 'pass']
+        .filter((k) => !existsSync(path.join(rulesFixtures, ruleDir(r.id), k)))
+        .map((k) => `${r.id} (${k})`),
+    );
+    expect(missing).toEqual([]);
+    const stale = readdirSync(rulesFixtures).filter((d) => !rules.some((r) => ruleDir(r.id) === d));
+    expect(stale).toEqual([]);
+  });
+
+  describe.each(rules.map((r) => [r.id, r] as const))('rule %s', (id, rule) => {
+    it('should report the rule when its failing fixture is linted', () => {
+      const { result, caseDir } = run(id, 'fail');
+      const hits = result.findings.filter((f) => f.ruleId === id);
+      expect(hits.length, JSON.stringify(result.findings, null, 2)).toBeGreaterThan(0);
+      expect(hits[0]!.severity).toBe(rule.severity);
+      const expectFile = path.join(caseDir, '_expect.txt');
+      const expected = existsSync(expectFile) ? readFileSync(expectFile, 'utf8').trim() : '';
+      if (expected && expected !== 'GENERATED') {
+        expect(hits.map((h) => `${h.message} ${h.hint ?? ''}`).join('\n')).toContain(expected);
+      }
+      for (const h of hits) {
+        expect(h.line).toBeGreaterThan(0);
+        expect(h.column).toBeGreaterThan(0);
+      }
+    });
+
+    it('should not report the rule when its passing fixture is linted', () => {
+      const { result } = run(id, 'pass');
+      expect(result.findings.filter((f) => f.ruleId === id)).toEqual([]);
+    });
+
+    it('should document the rule in one paragraph', () => {
+      expect(rule.docs.length).toBeGreaterThan(80);
+      expect(rule.docs).not.toContain('\n\n');
+      expect(rule.check.name || rule.id).toBeTruthy();
+    });
+  });
+});
