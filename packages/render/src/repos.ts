@@ -1,0 +1,142 @@
+/**
+ * Offline repositories. Git repoURLs map to local folders (`--repo <url>=<dir>`, the app-of-apps values'
+ * `understack_url`/`deploy_url`); Helm chart repositories and OCI registries map to folders of charts
+ * (`--chart-repo <url>=<dir>` or `.understack-render.yaml` `chartRepositories`).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { RenderError } from './errors.js';
+import { parseUserYaml } from './manifests.js';
+
+/** Argo's `git.NormalizeGitURL`-like key: lower-case, no scheme user, no `.git`, no trailing slash; scp-style ssh too. */
+export function normalizeRepoUrl(url: string): string {
+  let u = url.trim().toLowerCase();
+  const scp = /^(?:[\w.-]+@)?([\w.-]+):(?!\/)(.*)$/.exec(u);
+  if (scp && !u.includes('://')) u = `ssh://${scp[1]}/${scp[2]}`;
+  u = u.replace(/^[a-z+]+:\/\//, '').replace(/^[^@/]+@/, '');
+  return u.replace(/\/+$/, '').replace(/\.git$/, '');
+}
+
+/** Key for a chart repository or OCI registry: no `oci://`/scheme, no trailing slash, lower-case host. */
+export function normalizeChartRepo(url: string): string {
+  return url
+    .trim()
+    .replace(/^oci:\/\//i, '')
+    .replace(/^https?:\/\//i, (m) => m.toLowerCase())
+    .replace(/\/+$/, '');
+}
+
+/** A Git repository available locally. */
+export interface LocalRepo {
+  url: string;
+  dir: string;
+}
+
+/** Maps Git repoURLs to folders. */
+export class RepoMap {
+  private readonly byKey = new Map<string, LocalRepo>();
+  private readonly revisions = new Map<string, string>();
+
+  add(url: string, dir: string): void {
+    this.byKey.set(normalizeRepoUrl(url), { url, dir: resolve(dir) });
+  }
+
+  has(url: string): boolean {
+    return this.byKey.has(normalizeRepoUrl(url));
+  }
+
+  /** The folder of `url`, or a clear error naming the flag that maps it. */
+  get(url: string): LocalRepo {
+    const hit = this.byKey.get(normalizeRepoUrl(url));
+    if (!hit) {
+      const known = [...this.byKey.values()].map((r) => r.url).sort();
+      throw new RenderError(
+        'E_REPO_UNMAPPED',
+        `repository ${url} is not available offline${known.length ? ` (mapped: ${known.join(', ')})` : ''}`,
+        `Either: map it to a local checkout with --repo ${url}=<dir>, or set understack_url/deploy_url in the cluster's deploy.yaml to a mapped URL.`,
+      );
+    }
+    return hit;
+  }
+
+  /** The commit of the folder's Git checkout (ARGOCD_APP_REVISION), or 40 zeros outside Git. */
+  revision(url: string): string {
+    const { dir } = this.get(url);
+    let rev = this.revisions.get(dir);
+    if (rev === undefined) {
+      try {
+        rev = execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+          .toString()
+          .trim();
+      } catch {
+        rev = '0'.repeat(40);
+      }
+      this.revisions.set(dir, rev);
+    }
+    return rev;
+  }
+
+  entries(): LocalRepo[] {
+    return [...this.byKey.values()];
+  }
+}
+
+/** Name of the per-deploy-repo config file. */
+export const CONFIG_FILE = '.understack-render.yaml';
+
+/** Reads `<dir>/.understack-render.yaml` `chartRepositories` (paths relative to the file). */
+export function readChartRepoConfig(deployRepo: string): Record<string, string> {
+  const file = join(deployRepo, CONFIG_FILE);
+  if (!existsSync(file)) return {};
+  const cfg = parseUserYaml(readFileSync(file, 'utf8'), file) as { chartRepositories?: Record<string, string> } | null;
+  const out: Record<string, string> = {};
+  const repos = cfg?.chartRepositories ?? {};
+  if (typeof repos !== 'object' || Array.isArray(repos)) {
+    throw new RenderError('E_CONFIG', `${file}: chartRepositories: must be a map of repoURL to folder`);
+  }
+  for (const [url, dir] of Object.entries(repos)) {
+    if (typeof dir !== 'string') throw new RenderError('E_CONFIG', `${file}: chartRepositories.${url}: must be a folder path`);
+    out[url] = resolve(dirname(file), dir);
+  }
+  return out;
+}
+
+/** One chart available offline. */
+export interface LocalChart {
+  /** Either a `.tgz` or a chart folder. */
+  path: string;
+  version: string;
+}
+
+/** Maps Helm chart repositories / OCI registries to folders holding `<chart>/` or `<chart>-<version>.tgz`. */
+export class ChartRepoMap {
+  private readonly byKey = new Map<string, string>();
+
+  add(url: string, dir: string): void {
+    this.byKey.set(normalizeChartRepo(url), resolve(dir));
+  }
+
+  dir(url: string): string | undefined {
+    return this.byKey.get(normalizeChartRepo(url));
+  }
+
+  /** Every version of `chart` found in the mapped folder of `url`. */
+  versions(url: string, chart: string): LocalChart[] {
+    const dir = this.dir(url);
+    if (!dir || !existsSync(dir)) return [];
+    const out: LocalChart[] = [];
+    const prefix = `${chart}-`;
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith(prefix) && name.endsWith('.tgz')) {
+        out.push({ path: join(dir, name), version: name.slice(prefix.length, -'.tgz'.length) });
+      }
+    }
+    const folder = join(dir, chart, 'Chart.yaml');
+    if (existsSync(folder)) {
+      const meta = parseUserYaml(readFileSync(folder, 'utf8'), folder) as { version?: unknown } | null;
+      if (meta?.version !== undefined) out.push({ path: join(dir, chart), version: String(meta.version) });
+    }
+    return out;
+  }
+}

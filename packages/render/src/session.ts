@@ -1,0 +1,234 @@
+/**
+ * A render session: one private temp folder (removed on exit and on Ctrl-C), a bounded pool for tool processes,
+ * the output cache, the per-process hasher and the log of every command issued (for `--verbose`, tests and the
+ * benchmark's sequential replay).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatCommand } from '@understack/scripts';
+import { execa } from 'execa';
+import { Hasher, type OutputCache, sha256 } from './cache.js';
+import { RenderError } from './errors.js';
+
+/** One helm/kustomize invocation as the renderer issued it. */
+export interface ToolCommand {
+  /** Absolute path of the binary. */
+  bin: string;
+  args: string[];
+  cwd: string;
+  /** Extra environment the command ran with (Helm home folders), beyond the cleaned parent environment. */
+  env: Record<string, string>;
+  /** Redacted printable command line. */
+  display: string;
+  /** True when the output came from the cache and no process ran. */
+  cached: boolean;
+  /** Exit code (0 for cached results). */
+  exitCode: number;
+  /** The tool's stdout (only kept when the session records outputs). */
+  stdout?: string;
+  durationMs: number;
+  /** True for a command Argo would run but the renderer satisfied offline (e.g. `helm pull` of a mapped chart). */
+  offline?: boolean;
+}
+
+/** Options of {@link Session}. */
+export interface SessionOptions {
+  /** Maximum concurrent tool processes (default: available cores). */
+  concurrency?: number;
+  /** Output cache; omit to always run the tools. */
+  cache?: OutputCache;
+  /** Keep each command's stdout in {@link Session.commands} (tests, benchmark). */
+  recordOutputs?: boolean;
+  /** Use this folder for temp files and do not delete it (benchmark replay needs the files). */
+  workDir?: string;
+}
+
+const liveDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
+/** Removes every live session folder now (the CLI calls this from its SIGINT/SIGTERM handler). */
+export function removeAllSessionDirs(): void {
+  for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  liveDirs.clear();
+}
+
+/** Environment variables never passed to tools: they would point helm at the user's repos, plugins or cluster. */
+function cleanEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined) continue;
+    if (k.startsWith('HELM_') || k === 'KUBECONFIG' || k.startsWith('KUSTOMIZE_') || k.startsWith('ARGOCD_')) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** A running render session; call {@link Session.dispose} (or use `await using`). */
+export class Session {
+  readonly tmp: string;
+  readonly hasher = new Hasher();
+  readonly commands: ToolCommand[] = [];
+  readonly concurrency: number;
+  private active = 0;
+  private queue: (() => void)[] = [];
+  private seq = 0;
+  private readonly baseEnv = cleanEnv();
+  private readonly keep: boolean;
+
+  constructor(readonly options: SessionOptions = {}) {
+    this.concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+    if (options.workDir) {
+      mkdirSync(options.workDir, { recursive: true });
+      this.tmp = options.workDir;
+      this.keep = true;
+    } else {
+      this.tmp = mkdtempSync(join(tmpdir(), 'understack-render-'));
+      this.keep = false;
+      liveDirs.add(this.tmp);
+      installExitHook();
+    }
+  }
+
+  get cache(): OutputCache | undefined {
+    return this.options.cache;
+  }
+
+  /** A fresh folder below the session's temp root. */
+  tempDir(prefix: string): string {
+    const d = join(this.tmp, `${prefix}-${++this.seq}`);
+    mkdirSync(d, { recursive: true });
+    return d;
+  }
+
+  /** Writes `content` to a content-addressed file below the temp root (same content, same path). */
+  tempFile(name: string, content: string): string {
+    const d = join(this.tmp, 'files', sha256(content).slice(0, 16));
+    mkdirSync(d, { recursive: true });
+    const p = join(d, name);
+    writeFileSync(p, content);
+    return p;
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.active < this.concurrency) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.queue.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  /**
+   * Runs a tool (bounded by the pool). With `cacheKey` and a cache, a hit returns the stored stdout without running.
+   * `helmHome` gives the call a private, empty Helm home (config, cache and data folders).
+   * Fails with a {@link RenderError} showing the redacted command, exit code and stderr tail.
+   */
+  async run(spec: {
+    bin: string;
+    args: string[];
+    cwd: string;
+    helmHome?: boolean;
+    cacheKey?: string;
+    /** Return failures instead of throwing (for retry logic). */
+    allowFailure?: boolean;
+    /** Extra environment (e.g. ARGOCD_APP_* for kustomize). */
+    env?: Record<string, string>;
+  }): Promise<{ stdout: string; stderr: string; exitCode: number; cached: boolean }> {
+    const display = formatCommand(spec.bin, spec.args);
+    const key = spec.cacheKey;
+    if (key && this.cache) {
+      const hit = this.cache.get(key);
+      if (hit !== undefined) {
+        this.commands.push({
+          bin: spec.bin,
+          args: spec.args,
+          cwd: spec.cwd,
+          env: {},
+          display,
+          cached: true,
+          exitCode: 0,
+          durationMs: 0,
+          ...(this.options.recordOutputs ? { stdout: hit } : {}),
+        });
+        return { stdout: hit, stderr: '', exitCode: 0, cached: true };
+      }
+    }
+    await this.acquire();
+    const started = performance.now();
+    let home: string | undefined;
+    try {
+      const extra: Record<string, string> = { ...spec.env };
+      if (spec.helmHome) {
+        home = this.tempDir('helm-home');
+        extra['HELM_CONFIG_HOME'] = join(home, 'config');
+        extra['HELM_CACHE_HOME'] = join(home, 'cache');
+        extra['HELM_DATA_HOME'] = join(home, 'data');
+      }
+      const result = await execa(spec.bin, spec.args, {
+        cwd: spec.cwd,
+        env: { ...this.baseEnv, ...extra },
+        extendEnv: false,
+        reject: false,
+        stripFinalNewline: false,
+        maxBuffer: 512 * 1024 * 1024,
+      });
+      const exitCode = result.exitCode ?? (result.failed ? 1 : 0);
+      this.commands.push({
+        bin: spec.bin,
+        args: spec.args,
+        cwd: spec.cwd,
+        env: extra,
+        display,
+        cached: false,
+        exitCode,
+        durationMs: performance.now() - started,
+        ...(this.options.recordOutputs ? { stdout: result.stdout } : {}),
+      });
+      if (exitCode !== 0 || result.failed) {
+        if (spec.allowFailure) return { stdout: result.stdout, stderr: result.stderr, exitCode: exitCode || 1, cached: false };
+        throw toolFailure(display, exitCode, result.stderr || (result.message ?? ''));
+      }
+      if (key && this.cache) this.cache.set(key, result.stdout);
+      return { stdout: result.stdout, stderr: result.stderr, exitCode, cached: false };
+    } finally {
+      if (home && !this.keep) rmSync(home, { recursive: true, force: true });
+      this.release();
+    }
+  }
+
+  /** Records a command Argo would run that the renderer satisfied without running it. */
+  note(bin: string, args: string[], cwd: string): void {
+    this.commands.push({ bin, args, cwd, env: {}, display: formatCommand(bin, args), cached: false, exitCode: 0, durationMs: 0, offline: true });
+  }
+
+  /** Deletes the temp folder (unless it is a caller-provided work dir). */
+  dispose(): void {
+    if (this.keep) return;
+    rmSync(this.tmp, { recursive: true, force: true });
+    liveDirs.delete(this.tmp);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** A child-process failure: the (redacted) command, exit code and the tail of stderr. */
+export function toolFailure(display: string, exitCode: number, stderr: string): RenderError {
+  const tail = stderr.trim().split('\n').slice(-15).join('\n');
+  return new RenderError('E_TOOL_FAILED', `\`${display}\` failed exit status ${exitCode}: ${tail}`);
+}
