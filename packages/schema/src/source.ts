@@ -75,8 +75,8 @@ export function parseYamlSource(file: string, text: string): YamlSource {
         const msg = (cause as Error).message;
         const pos = lineCounter.linePos(doc.range[0]);
         problems.push({
-          code: /alias/i.test(msg) ? 'alias-bomb' : 'yaml-syntax',
-          message: /alias/i.test(msg)
+          code: /excessive alias/i.test(msg) ? 'alias-bomb' : 'yaml-syntax',
+          message: /excessive alias/i.test(msg)
             ? `more than ${MAX_ALIAS_COUNT} alias expansions in one document (a YAML "billion laughs" resource-exhaustion pattern)`
             : msg,
           position: { line: pos.line, column: pos.col },

@@ -15,6 +15,49 @@ export interface MtlsExternalSecret {
     namespace?: string;
   };
   spec: {
-    [k: string]: unknown;
+    /**
+     * How often the operator re-reads the provider. A renewed client certificate reaches the site within this interval.
+     */
+    refreshInterval?: string;
+    secretStoreRef: {
+      name: string;
+      kind?: 'SecretStore' | 'ClusterSecretStore';
+    };
+    target: {
+      /**
+       * Name of the produced Secret; defaults to the ExternalSecret's name. The worker chart mounts `nautobot-mtls-client` unless `mtls.secretName` says otherwise.
+       */
+      name?: string;
+      creationPolicy?: 'Owner' | 'Orphan' | 'Merge' | 'None';
+      deletionPolicy?: 'Delete' | 'Merge' | 'Retain';
+      template: {
+        /**
+         * Template engine; `filterPEM` needs v2.
+         */
+        engineVersion?: 'v2';
+        /**
+         * The secret type must be `kubernetes.io/tls` so its keys are validated and tooling treats it as a certificate.
+         */
+        type: 'kubernetes.io/tls';
+        /**
+         * Go templates producing each key. Use `filterPEM "CERTIFICATE"` for `tls.crt`/`ca.crt` and the key's exact PEM type (`EC PRIVATE KEY` for cert-manager ECDSA/PKCS1, `PRIVATE KEY` for PKCS8) for `tls.key`.
+         */
+        data: {
+          'tls.crt': string;
+          'tls.key': string;
+          'ca.crt': string;
+        };
+      };
+    };
+    data?: {
+      secretKey: string;
+      remoteRef: {
+        key: string;
+      };
+    }[];
+    /**
+     * @minItems 1
+     */
+    dataFrom?: {}[];
   };
 }
