@@ -55,6 +55,24 @@ function installExitHook(): void {
   });
 }
 
+const interruptCleanups: (() => void)[] = [];
+
+/** Registers a synchronous cleanup for SIGINT/SIGTERM (git worktrees...); the CLI's handler runs them. */
+export function onInterrupt(fn: () => void): void {
+  interruptCleanups.push(fn);
+}
+
+/** Runs and forgets the registered interrupt cleanups (newest first). */
+export function runInterruptCleanups(): void {
+  for (const fn of interruptCleanups.splice(0).reverse()) {
+    try {
+      fn();
+    } catch {
+      // best effort
+    }
+  }
+}
+
 /** Removes every live session folder now (the CLI calls this from its SIGINT/SIGTERM handler). */
 export function removeAllSessionDirs(): void {
   for (const d of liveDirs) rmSync(d, { recursive: true, force: true });

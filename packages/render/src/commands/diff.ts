@@ -1,0 +1,142 @@
+/** `understack-render diff <deploy-repo> --base <rev> [--head <rev>]`: what a change would do, per resource. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { OutputCache } from '../cache.js';
+import { contextFor, type DeployRepoResult, renderDeployRepoWith } from '../cluster.js';
+import { diffRenders } from '../diff.js';
+import { RenderError, UsageError, formatError } from '../errors.js';
+import { renderFiles } from '../output.js';
+import { Session, onInterrupt } from '../session.js';
+import { understackRoot } from '../tools.js';
+import { commonHelp, commonOptions, progressReporter, toRenderOptions } from './options.js';
+
+export const diffHelp = () => `Usage: understack-render diff <deploy-repo> --base <git-rev> [--head <git-rev>] [options]
+
+Renders the deploy repository at two revisions (git worktrees; without --head the working tree is the head) and
+prints, per application, the resources added, removed and changed, with a unified diff of each changed resource,
+then a summary. When the deploy repository lives inside this UnderStack repository, the charts are taken from the
+same revision as the deploy repository, so chart changes show up too. The offline answer to argocd-diff-preview.
+
+      --base <rev>               the revision to compare against (required)
+      --head <rev>               the revision to compare (default: the working tree)
+      --exit-code                exit 1 when there are differences (for CI)
+      --stat                     only the per-application summary, no patches
+
+${commonHelp()}
+
+Exit codes: 0 no differences (or differences without --exit-code); 1 differences with --exit-code, or a render
+failed on either side; 2 usage error or a git failure.
+`;
+
+function git(cwd: string, args: string[]): string {
+  try {
+    return execFileSync('git', ['-C', cwd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? '';
+    throw new UsageError('E_GIT', `git ${args.join(' ')} failed: ${stderr}`, 'Check that the deploy repository is a Git checkout and the revision exists (`git log --oneline`).', { cause: err });
+  }
+}
+
+/** Runs the diff command; returns the exit code. */
+export async function diffCommand(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...commonOptions, base: { type: 'string' }, head: { type: 'string' }, 'exit-code': { type: 'boolean' }, stat: { type: 'boolean' } },
+  });
+  if (v.help) {
+    process.stdout.write(diffHelp());
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('E_USAGE', `expected one <deploy-repo> argument, got ${positionals.length}`, 'Run `understack-render diff --help`.');
+  if (!v.base) throw new UsageError('E_USAGE', 'diff needs --base <git-rev>', 'Example: understack-render diff examples/deploy --base origin/main');
+  const opts = toRenderOptions(v);
+  const deployRepo = resolve(positionals[0]!);
+  const top = git(deployRepo, ['rev-parse', '--show-toplevel']);
+  const rel = relative(top, realpathSync(deployRepo));
+  const sameRepo = !opts.understack && realpathSync(understackRoot()) === realpathSync(top);
+  const tmp = mkdtempSync(join(tmpdir(), 'understack-render-diff-'));
+  const worktrees: string[] = [];
+  const cleanup = () => {
+    for (const w of worktrees.splice(0)) {
+      try {
+        execFileSync('git', ['-C', top, 'worktree', 'remove', '--force', w], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(tmp, { recursive: true, force: true });
+    try {
+      execFileSync('git', ['-C', top, 'worktree', 'prune'], { stdio: 'ignore' });
+    } catch {
+      // best effort
+    }
+  };
+  onInterrupt(cleanup);
+  const session = new Session({
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.cacheDir ? { cache: new OutputCache(opts.cacheDir) } : {}),
+  });
+  try {
+    const checkout = (rev: string, name: string): string => {
+      const dir = join(tmp, name);
+      git(top, ['worktree', 'add', '--detach', '--quiet', dir, rev]);
+      worktrees.push(dir);
+      return dir;
+    };
+    const baseRoot = checkout(v.base, 'base');
+    const headRoot = v.head ? checkout(v.head, 'head') : top;
+    const progress = progressReporter(v.quiet ?? false);
+    const side = async (root: string): Promise<DeployRepoResult> => {
+      const dir = join(root, rel);
+      const sideOpts = { ...opts, session, onProgress: progress.onProgress, ...(sameRepo ? { understack: root } : {}) };
+      return renderDeployRepoWith(contextFor(dir, sideOpts), dir, sideOpts);
+    };
+    const [base, head] = [await side(baseRoot), await side(headRoot)];
+    progress.end();
+    let failed = false;
+    for (const [label, r] of [['base', base], ['head', head]] as const) {
+      for (const c of r.clusters) {
+        if (c.error) {
+          failed = true;
+          process.stderr.write(`error (${label}): ${formatError(c.error)}\n`);
+        }
+        for (const a of c.apps) {
+          if (a.error) {
+            failed = true;
+            process.stderr.write(`error (${label}): ${formatError(a.error)}\n`);
+          }
+        }
+      }
+    }
+    const d = diffRenders(renderFiles(base, opts.mode), renderFiles(head, opts.mode));
+    if (v.json) {
+      process.stdout.write(
+        `${JSON.stringify({ base: v.base, head: v.head ?? 'working tree', ok: !failed, totals: d.totals, apps: d.apps }, null, 2)}\n`,
+      );
+    } else {
+      for (const a of d.apps) {
+        process.stdout.write(`=== ${a.cluster}/${a.app}: ${a.added.length} added, ${a.removed.length} removed, ${a.changed.length} changed\n`);
+        if (v.stat) continue;
+        for (const [p, patch] of d.patches) if (p.startsWith(`${a.cluster}/${a.app}/`)) process.stdout.write(patch);
+      }
+      const t = d.totals;
+      process.stdout.write(
+        t.apps === 0
+          ? 'No differences.\n'
+          : `Summary: ${t.added} added, ${t.removed} removed, ${t.changed} changed in ${t.apps} application(s).\n`,
+      );
+    }
+    if (failed) return 1;
+    return v['exit-code'] && d.totals.apps > 0 ? 1 : 0;
+  } catch (err) {
+    if (err instanceof RenderError) throw err;
+    throw err;
+  } finally {
+    session.dispose();
+    cleanup();
+  }
+}
