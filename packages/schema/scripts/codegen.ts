@@ -12,9 +12,17 @@ import {
   loadSchemas,
   packageDir,
   renderChartSchema,
+  renderReadmeRules,
   renderTypes,
   renderValidators,
 } from './lib/codegen.js';
+
+function writeOutputs(outputs: Map<string, string>): void {
+  for (const [file, content] of outputs) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help')) {
@@ -37,6 +45,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (argv.includes('--charts')) {
     for (const c of chartSchemas(schemas)) outputs.set(c.file, renderChartSchema(c.s, schemas));
+    // The rule catalogue imports the validators: write them first so a clean checkout can generate.
+    if (!check)
+      writeOutputs(new Map([...outputs].filter(([f]) => f.includes(`${path.sep}generated${path.sep}validators`))));
+    const { rules } = await import('../src/rules/index.js');
+    const readme = path.join(packageDir, 'README.md');
+    outputs.set(readme, renderReadmeRules(readFileSync(readme, 'utf8'), rules));
   }
   const changed: string[] = [];
   for (const [file, content] of outputs) {

@@ -258,3 +258,22 @@ export function renderChartSchema(s: SchemaFile, schemas: SchemaFile[]): string 
   };
   return `${JSON.stringify(out, null, 2)}\n`;
 }
+
+const RULES_START = /<!-- rules:start[^>]*-->/;
+const RULES_END = '<!-- rules:end -->';
+
+/** README with the rule catalogue table between the `rules:start` / `rules:end` markers regenerated. */
+export function renderReadmeRules(
+  readme: string,
+  rules: ReadonlyArray<{ id: string; severity: string; title: string }>,
+): string {
+  const start = RULES_START.exec(readme);
+  const end = readme.indexOf(RULES_END);
+  if (!start || end < 0) throw new Error('README.md: rules:start / rules:end markers not found');
+  // Columns padded the way Biome formats Markdown tables, so `biome format` leaves the generated table alone.
+  const rows = [['rule', 'severity', 'catches'], ...rules.map((r) => [`\`${r.id}\``, r.severity, r.title.replace(/\|/g, '\\|')])];
+  const widths = [0, 1, 2].map((i) => Math.max(3, ...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  const table = [fmt(rows[0]!), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.slice(1).map(fmt)].join('\n');
+  return `${readme.slice(0, start.index + start[0].length)}\n${table}\n${readme.slice(end)}`;
+}
