@@ -271,9 +271,14 @@ export function renderReadmeRules(
   const end = readme.indexOf(RULES_END);
   if (!start || end < 0) throw new Error('README.md: rules:start / rules:end markers not found');
   // Columns padded the way Biome formats Markdown tables, so `biome format` leaves the generated table alone.
-  const rows = [['rule', 'severity', 'catches'], ...rules.map((r) => [`\`${r.id}\``, r.severity, r.title.replace(/\|/g, '\\|')])];
+  const rows = [
+    ['rule', 'severity', 'catches'],
+    ...rules.map((r) => [`\`${r.id}\``, r.severity, r.title.replace(/\|/g, '\\|')]),
+  ];
   const widths = [0, 1, 2].map((i) => Math.max(3, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  const table = [fmt(rows[0]!), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.slice(1).map(fmt)].join('\n');
+  const table = [fmt(rows[0]!), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.slice(1).map(fmt)].join(
+    '\n',
+  );
   return `${readme.slice(0, start.index + start[0].length)}\n${table}\n${readme.slice(end)}`;
 }
