@@ -133,12 +133,12 @@ function lineOps(x: string[], y: string[]): Op[] {
         ops.push({ op: ' ', line: xm[i]!, ai: pre + i, bi: pre + j });
         i++;
         j++;
-      } else if (j < m && (i === n || dp[i]![j + 1]! >= dp[i + 1]![j]!)) {
-        ops.push({ op: '+', line: ym[j]!, ai: pre + i, bi: pre + j });
-        j++;
-      } else {
+      } else if (i < n && (j === m || dp[i + 1]![j]! >= dp[i]![j + 1]!)) {
         ops.push({ op: '-', line: xm[i]!, ai: pre + i, bi: pre + j });
         i++;
+      } else {
+        ops.push({ op: '+', line: ym[j]!, ai: pre + i, bi: pre + j });
+        j++;
       }
     }
   }

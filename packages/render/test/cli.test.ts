@@ -1,0 +1,151 @@
+/**
+ * The `understack-render` CLI end to end (built dist, real helm/kustomize): output tree, JSON summary, exit codes,
+ * error reporting that names cluster/app/source, the cache, Ctrl-C cleanup and the `diff` command.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import { FIXTURES, cleanupTemps, gitInit, tempDir } from './helpers.js';
+
+const PKG = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(PKG, 'bin', 'understack-render.js');
+const UNDERSTACK = join(FIXTURES, 'understack');
+
+beforeAll(() => {
+  // The bin shim runs dist/: build it so the test exercises the shipped entry point.
+  execFileSync(join(PKG, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: PKG });
+});
+afterAll(cleanupTemps);
+
+function deployCopy(): string {
+  const d = join(tempDir(), 'deploy');
+  cpSync(join(FIXTURES, 'deploy'), d, { recursive: true });
+  return d;
+}
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  return execa('node', [BIN, ...args], { reject: false, env: { ...env }, cwd: PKG });
+}
+
+describe(main, () => {
+  it('should print help and exit 0 when --help is given', async () => {
+    const r = await cli(['--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Usage: understack-render <deploy-repo>');
+    expect(r.stdout).toContain('Exit codes:');
+    const d = await cli(['diff', '--help']);
+    expect(d.exitCode).toBe(0);
+    expect(d.stdout).toContain('--base <rev>');
+  });
+
+  it.each([
+    [['--bogus', 'x'], 'Unknown option'],
+    [[], 'expected one <deploy-repo> argument'],
+    [['x', '--mode', 'nope'], '--mode nope'],
+    [['diff', 'x'], 'diff needs --base'],
+    [['x', '--argocd-version', '2.9'], 'unsupported --argocd-version 2.9'],
+  ])('should exit 2 with a usage error when called with %j', async (args, message) => {
+    const r = await cli(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('should write one file per resource and a JSON summary when --out and --json are given', async () => {
+    const out = join(tempDir(), 'out');
+    const r = await cli([deployCopy(), '--understack', UNDERSTACK, '--no-cache', '--out', out, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ ok: true, argocdVersion: '3.5', mode: 'target', totals: { clusters: 3, apps: 2, failed: 0 } });
+    const site = join(out, 'site-a', 'site-a-nautobot-worker');
+    // The multi-source site app holds the chart's worker Deployment and the overlay's ExternalSecret.
+    expect(readdirSync(site).sort()).toEqual([
+      'Deployment.apps_nautobot_nautobot-worker.yaml',
+      'ExternalSecret.external-secrets.io_nautobot_nautobot-worker-mtls.yaml',
+      'Secret_nautobot_nautobot-worker-token.yaml',
+    ]);
+    expect(readFileSync(join(site, 'Deployment.apps_nautobot_nautobot-worker.yaml'), 'utf8')).toContain('- site-a');
+    // Secret values are masked unless --reveal-secrets.
+    expect(readFileSync(join(site, 'Secret_nautobot_nautobot-worker-token.yaml'), 'utf8')).not.toContain('not-a-real-token');
+    expect(existsSync(join(out, 'site-a', 'app-of-apps', 'Application.argoproj.io_argocd_site-a-nautobot-worker.yaml'))).toBe(true);
+  });
+
+  it('should report every failing app with cluster, app and source index and still render the others', async () => {
+    const d = deployCopy();
+    writeFileSync(join(d, 'site-b', 'nautobot-worker', 'values.yaml'), 'queue: [unclosed\n');
+    const r = await cli([d, '--understack', UNDERSTACK, '--no-cache', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('cluster site-b, application site-b-nautobot-worker: failed to generate manifest for source 1 of 2:');
+    const summary = JSON.parse(r.stdout);
+    expect(summary.ok).toBe(false);
+    expect(summary.clusters.find((c: { name: string }) => c.name === 'site-a').apps[0].resources).toBe(3);
+  });
+
+  it('should point at file:line when a deploy.yaml is invalid YAML', async () => {
+    const d = deployCopy();
+    writeFileSync(join(d, 'site-a', 'deploy.yaml'), 'apps:\n  x: [oops\n');
+    const r = await cli([d, '--understack', UNDERSTACK, '--no-cache', '-c', 'site-a']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/site-a\/deploy\.yaml:\d+:\d+: invalid YAML/);
+  });
+
+  it('should name the clusters that exist when --cluster is unknown', async () => {
+    const r = await cli([deployCopy(), '--understack', UNDERSTACK, '-c', 'nope']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('cluster nope not found');
+    expect(r.stderr).toContain('global-1, site-a, site-b');
+  });
+
+  it('should serve an unchanged re-render from the cache with identical output', async () => {
+    const d = deployCopy();
+    const cache = tempDir('cache-');
+    const first = await cli([d, '--understack', UNDERSTACK, '--cache-dir', cache, '-q']);
+    const second = await cli([d, '--understack', UNDERSTACK, '--cache-dir', cache, '-q', '--json']);
+    const third = await cli([d, '--understack', UNDERSTACK, '--cache-dir', cache, '-q']);
+    expect(first.exitCode).toBe(0);
+    expect(JSON.parse(second.stdout).tools.ran).toBe(0);
+    expect(third.stdout).toBe(first.stdout);
+  });
+
+  it('should leave no temp folder behind when interrupted with Ctrl-C', async () => {
+    const tmp = tempDir('tmpdir-');
+    const child = execa('node', [BIN, deployCopy(), '--understack', UNDERSTACK, '--no-cache', '-j', '1'], {
+      reject: false,
+      env: { TMPDIR: tmp },
+    });
+    for (let i = 0; i < 400 && readdirSync(tmp).length === 0 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGINT');
+    const r = await child;
+    expect([0, 130]).toContain(r.exitCode);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('should show a one-line values change as exactly the affected resource when diffing two revisions', async () => {
+    const root = tempDir('diffrepo-');
+    cpSync(UNDERSTACK, join(root, 'understack'), { recursive: true });
+    cpSync(join(FIXTURES, 'deploy'), join(root, 'deploy'), { recursive: true });
+    gitInit(root);
+    writeFileSync(join(root, 'deploy', 'site-a', 'nautobot-worker', 'values.yaml'), 'queue: site-a\nreplicas: 2\n');
+    const env = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
+    const same = await cli(['diff', join(root, 'deploy'), '--base', 'HEAD', '--head', 'HEAD', '--understack', join(root, 'understack'), '--no-cache', '--exit-code']);
+    expect(same.exitCode, same.stderr).toBe(0);
+    expect(same.stdout).toContain('No differences.');
+    const work = await cli(['diff', join(root, 'deploy'), '--base', 'HEAD', '--understack', join(root, 'understack'), '--no-cache', '--exit-code']);
+    expect(work.exitCode, work.stderr).toBe(1);
+    expect(work.stdout).toContain('=== site-a/site-a-nautobot-worker: 0 added, 0 removed, 1 changed');
+    expect(work.stdout).toContain('-  replicas: 1\n+  replicas: 2');
+    expect(work.stdout).toContain('Summary: 0 added, 0 removed, 1 changed in 1 application(s).');
+    execFileSync('git', ['-C', root, 'commit', '-qam', 'two replicas'], { env: { ...process.env, ...env } });
+    const json = await cli(['diff', join(root, 'deploy'), '--base', 'HEAD~1', '--head', 'HEAD', '--understack', join(root, 'understack'), '--no-cache', '--json']);
+    expect(json.exitCode, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).apps).toEqual([
+      { cluster: 'site-a', app: 'site-a-nautobot-worker', added: [], removed: [], changed: ['Deployment.apps_nautobot_nautobot-worker.yaml'] },
+    ]);
+    // worktrees are cleaned up
+    expect(execFileSync('git', ['-C', root, 'worktree', 'list']).toString().trim().split('\n')).toHaveLength(1);
+    mkdirSync(join(root, 'x'), { recursive: true });
+  });
+});
