@@ -224,14 +224,25 @@ export const caBundlePrivateOnly = defineRule({
   },
 });
 
-const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY/i;
-const NOT_SECRET = /(_FILE|_PATH|_DIR|KEYFILE|SSLKEY|_KEY_ID|PUBLIC_KEY|_KEYS?_URL)$/i;
+const SECRET_WORDS = new Set(['KEY', 'APIKEY', 'TOKEN', 'SECRET', 'PASSWORD', 'PASSWD', 'PWD', 'CREDENTIALS']);
+/** Trailing words that make the value a reference to a secret, not the secret itself. */
+const REFERENCE_WORDS = new Set(['FILE', 'PATH', 'DIR', 'ID', 'URL', 'NAME', 'REF', 'TYPE', 'KEYFILE', 'SSLKEY']);
+
+/** `NAUTOBOT_SECRET_KEY`, `REDIS_PASSWORD`, `GITHUB_TOKEN` yes; `KEYCLOAK_URL`, `AWS_ACCESS_KEY_ID`, `*_KEYFILE` no. */
+export function looksSecret(name: string): boolean {
+  const words = name
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter(Boolean);
+  if (!words.length || REFERENCE_WORDS.has(words[words.length - 1]!) || words.includes('PUBLIC')) return false;
+  return words.some((w) => SECRET_WORDS.has(w)) || /PASSWORD|SECRET|TOKEN/.test(name.toUpperCase());
+}
 
 export const literalSecretEnv = defineRule({
   id: 'secrets/literal-env',
   severity: 'error',
   title: 'Secret as a literal env value',
-  docs: 'An env var named like a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*KEY*`) with a literal `value` puts the secret into git, the rendered Application and `kubectl describe pod`. Use `valueFrom.secretKeyRef` pointing at a secret an ExternalSecret produces. File paths (e.g. NAUTOBOT_REDIS_SSL_KEYFILE=/etc/...) are not secrets and are not reported.',
+  docs: 'An env var named like a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, a `KEY` word as in `NAUTOBOT_SECRET_KEY`) with a literal `value` puts the secret into git, the rendered Application and `kubectl describe pod`. Use `valueFrom.secretKeyRef` pointing at a secret an ExternalSecret produces. References are not secrets and are not reported: file paths (NAUTOBOT_REDIS_SSL_KEYFILE=/etc/...) and names ending in _FILE, _PATH, _ID, _URL, _NAME (AWS_ACCESS_KEY_ID, KEYCLOAK_URL).',
   check(ctx) {
     for (const cluster of ctx.clusters) {
       for (const source of cluster.sources) {
@@ -239,7 +250,7 @@ export const literalSecretEnv = defineRule({
         for (const d of source.docs) {
           if (d.value === undefined) continue;
           for (const e of envEntries(d.value)) {
-            if (!SECRET_NAME.test(e.name) || NOT_SECRET.test(e.name) || e.value === undefined) continue;
+            if (!looksSecret(e.name) || e.value === undefined) continue;
             const v = e.value.trim();
             if (!v || v.startsWith('/') || /^\$\(\w+\)$/.test(v) || v === 'true' || v === 'false') continue;
             ctx.report(
