@@ -131,6 +131,26 @@ export function renderValidators(schemas: SchemaFile[]): { js: string; dts: stri
   return { js, dts };
 }
 
+/** Typed wrappers (`validateDeploy(value): ValidationResult<Deploy>`) around the standalone validators. */
+export function renderTypedValidators(schemas: SchemaFile[]): string {
+  const lines = [
+    BANNER_JS('typed validators'),
+    "import * as compiled from '../../generated/validators.js';",
+    "import { type ValidationResult, wrap } from '../validate-core.js';",
+    ...schemas.map((s) => `import type { ${pascalName(s.name)} } from './${s.name}.js';`),
+    '',
+  ];
+  for (const s of schemas) {
+    const t = pascalName(s.name);
+    const title = String(s.schema.title ?? s.name);
+    lines.push(
+      `/** Validates a value against \`${s.name}.schema.json\` (${title.replace(/\*\//g, '* /')}). */`,
+      `export const validate${t}: (value: unknown) => ValidationResult<${t}> = wrap(compiled.validate${t});`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /** Strips editor-only keywords json-schema-to-typescript would otherwise put in JSDoc twice. */
 function forTypes(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(forTypes);
@@ -172,6 +192,7 @@ export async function renderTypes(schemas: SchemaFile[]): Promise<Map<string, st
     index.push(`export type { ${typeName} } from './${s.name}.js';\n`);
   }
   files.set('types.ts', `${BANNER_JS('TypeScript types index')}${index.join('')}`);
+  files.set('validate.ts', renderTypedValidators(schemas));
   return files;
 }
 
