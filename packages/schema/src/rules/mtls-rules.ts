@@ -67,7 +67,7 @@ export const caOnSite = defineRule({
   id: 'mtls/ca-on-site',
   severity: 'error',
   title: 'CA private key or CA issuer on a site cluster',
-  docs: "The mTLS CA lives only on the global cluster. A CA-type Issuer/ClusterIssuer, a Certificate with `isCA: true`, or a Secret/ExternalSecret that carries a CA private key (`ca.key`, or `tls.key` of a CA-named secret such as `mtls-ca-key-pair`) in a site cluster's files means one compromised site can mint client certificates for every other site and impersonate the servers. Sites receive only their issued client certificate and key plus the CA *public* certificate.",
+  docs: "The mTLS CA lives only on the global cluster. A CA-type Issuer/ClusterIssuer, a Certificate with `isCA: true` or one issued by the mTLS CA issuer, or a Secret/ExternalSecret that carries a CA private key (`ca.key`, or `tls.key` of a CA-named secret such as `mtls-ca-key-pair`) in a site cluster's files means one compromised site can mint client certificates for every other site and impersonate the servers. Sites receive only their issued client certificate and key plus the CA *public* certificate.",
   check(ctx) {
     const hint =
       "Remove it from the site. Issue the site's client certificate on the global cluster and ship only tls.crt, tls.key and the CA's ca.crt through the secrets provider.";
@@ -78,6 +78,14 @@ export const caOnSite = defineRule({
           ctx.report(
             { ...at, path: ['spec', 'ca'], key: true },
             `${o.kind} "${o.name}" is a CA issuer on site cluster "${cluster.name}": it needs the CA private key on the site`,
+            hint,
+          );
+        }
+        const issuer = str(get(o.obj, ['spec', 'issuerRef', 'name']));
+        if (o.kind === 'Certificate' && get(o.obj, ['spec', 'isCA']) !== true && issuer && /mtls/i.test(issuer)) {
+          ctx.report(
+            { ...at, path: ['spec', 'issuerRef', 'name'] },
+            `Certificate "${o.name}" is issued on site cluster "${cluster.name}" by "${issuer}": the mTLS CA issuer exists only on the global cluster`,
             hint,
           );
         }

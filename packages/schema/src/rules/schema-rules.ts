@@ -79,7 +79,7 @@ export const schemaInvalid = defineRule({
           ctx.report(
             { source: t.source, doc: t.doc, path: issue.path },
             `${issue.message} (schema ${t.schema})`,
-            `See https://understack.example/schemas/v1/${t.schema}.schema.json for the allowed shape.`,
+            `The allowed shape: schemas/${t.schema}.schema.json in @understack/schema (https://understack.example/schemas/v1/${t.schema}.schema.json).`,
           );
         }
       }

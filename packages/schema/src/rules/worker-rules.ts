@@ -288,7 +288,33 @@ export const workerOverlayMissing = defineRule({
   },
 });
 
+export const componentScopeDisabled = defineRule({
+  id: 'deploy/scope-disabled',
+  severity: 'warning',
+  title: 'Component enabled under a disabled scope',
+  docs: 'argocd-understack deploys a component only when both its scope (`global.enabled` / `site.enabled`) and the component are enabled. `site.nautobot_worker.enabled: true` under a site scope that is not enabled renders no Application and reports nothing, so the site silently has no workers. Enable the scope, or disable the component to say what you mean.',
+  check(ctx) {
+    for (const cluster of ctx.clusters) {
+      for (const scope of ['global', 'site']) {
+        const s = cluster.values?.[scope];
+        if (!isObj(s) || s.enabled === true) continue;
+        for (const [name, comp] of Object.entries(s)) {
+          if (!isObj(comp) || !(comp.enabled === true || comp.installApp === true || comp.installConfigs === true))
+            continue;
+          const key = comp.enabled === true ? 'enabled' : comp.installApp === true ? 'installApp' : 'installConfigs';
+          ctx.report(
+            { source: cluster.deploy, doc: 0, path: [scope, name, key] },
+            `${scope}.${name}.${key} is true but ${scope}.enabled is not: argocd-understack deploys nothing for it`,
+            `Set ${scope}.enabled: true, or remove ${scope}.${name}.`,
+          );
+        }
+      }
+    }
+  },
+});
+
 export const workerRules: Rule[] = [
+  componentScopeDisabled,
   certVolumeMode,
   certVolumeModeOctal,
   dbSslmode,
