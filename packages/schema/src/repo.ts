@@ -47,6 +47,8 @@ export interface DeployRepo {
   /** Directories (repo-relative, POSIX). */
   dirs: Set<string>;
   sources: Map<string, YamlSource>;
+  /** Files (any type) per directory: repo-relative dir -> base names. */
+  filesByDir: Map<string, string[]>;
   problems: LoadProblem[];
 }
 
@@ -138,6 +140,7 @@ export function loadDeployRepo(dir: string): DeployRepo {
     files: new Set(),
     dirs: new Set(['']),
     sources: new Map(),
+    filesByDir: new Map(),
     problems: [],
   };
   const visited = new Set<string>([root]);
@@ -205,6 +208,9 @@ export function loadDeployRepo(dir: string): DeployRepo {
       } else {
         repo.files.add(rel);
         absOf.set(rel, target);
+        const list = repo.filesByDir.get(relDir);
+        if (list) list.push(e.name);
+        else repo.filesByDir.set(relDir, [e.name]);
       }
     }
   };
@@ -234,6 +240,10 @@ export function loadDeployRepo(dir: string): DeployRepo {
   for (const rel of [...repo.files].filter(isYaml)) {
     if (clusterDirs.some((d) => d === '' || rel.startsWith(`${d}/`))) load(rel);
   }
+  const sourcesByCluster = new Map<string, YamlSource[]>(clusterDirs.map((d) => [d, []]));
+  for (const src of repo.sources.values()) {
+    for (const d of clusterDirs) if (src.file.startsWith(`${d}/`)) sourcesByCluster.get(d)!.push(src);
+  }
   for (const f of deployFiles) {
     const cdir = f.slice(0, f.lastIndexOf('/'));
     const deploy = repo.sources.get(f);
@@ -251,7 +261,7 @@ export function loadDeployRepo(dir: string): DeployRepo {
       values,
       isGlobal: scopeOn('global'),
       isSite: scopeOn('site'),
-      sources: [...repo.sources.values()].filter((s) => s.file.startsWith(`${cdir}/`)),
+      sources: sourcesByCluster.get(cdir) ?? [],
     });
   }
   return repo;

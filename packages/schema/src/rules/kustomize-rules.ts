@@ -116,21 +116,19 @@ export const unlistedFile = defineRule({
     for (const { dir, k } of all)
       for (const r of kustomizationRefs(k)) referenced.add(path.posix.normalize(path.posix.join(dir, r.ref)));
     for (const { dir, source: ks } of all) {
-      for (const c of ctx.clusters) {
-        for (const s of c.sources) {
-          if (path.posix.dirname(s.file) !== dir || s === ks || referenced.has(s.file)) continue;
-          const base = path.posix.basename(s.file);
-          if (NOT_MANIFESTS.test(base)) continue;
-          const manifest = s.docs.some(
-            (d) => isObj(d.value) && typeof d.value.kind === 'string' && typeof d.value.apiVersion === 'string',
-          );
-          if (!manifest) continue;
-          ctx.report(
-            { source: ks, doc: 0, path: ['resources'], key: true },
-            `${base} is in ${dir}/ but not listed in ${path.posix.basename(ks.file)}: Argo CD never applies it`,
-            `Add "- ${base}" to resources (or delete the file).`,
-          );
-        }
+      for (const base of ctx.repo.filesByDir.get(dir) ?? []) {
+        const s = ctx.repo.sources.get(dir ? `${dir}/${base}` : base);
+        if (!s || s === ks || referenced.has(s.file)) continue;
+        if (NOT_MANIFESTS.test(base)) continue;
+        const manifest = s.docs.some(
+          (d) => isObj(d.value) && typeof d.value.kind === 'string' && typeof d.value.apiVersion === 'string',
+        );
+        if (!manifest) continue;
+        ctx.report(
+          { source: ks, doc: 0, path: ['resources'], key: true },
+          `${base} is in ${dir}/ but not listed in ${path.posix.basename(ks.file)}: Argo CD never applies it`,
+          `Add "- ${base}" to resources (or delete the file).`,
+        );
       }
     }
   },
