@@ -4,8 +4,9 @@
  */
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 
-/** A JSON path as segments: keys and array indexes. */
-export type JsonPath = ReadonlyArray<string | number>;
+import type { JsonPath } from './json-path.js';
+
+export { formatPath, type JsonPath, pointerToPath } from './json-path.js';
 
 /** Resource-exhaustion guard: more alias expansions than this in one document is an "alias bomb". */
 export const MAX_ALIAS_COUNT = 100;
@@ -138,25 +139,4 @@ export function rawScalar(source: YamlSource, docIndex: number, path: JsonPath):
   }
   if (!isScalar(node) || !node.range) return undefined;
   return source.text.slice(node.range[0], node.range[1]).trim();
-}
-
-/** `['spec', 'data', 'ca.crt', 0]` -> `spec.data["ca.crt"][0]`. */
-export function formatPath(path: JsonPath): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(seg)}]`;
-  }
-  return out || '(root)';
-}
-
-/** Ajv's `/spec/target/template/data/ca.crt` instance path -> segments. */
-export function pointerToPath(pointer: string): Array<string | number> {
-  if (!pointer) return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^(0|[1-9]\d*)$/.test(s) ? Number(s) : s));
 }

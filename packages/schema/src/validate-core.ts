@@ -1,6 +1,6 @@
 /** Ajv error -> issue conversion shared by every compiled validator. */
 import type { ErrorObject } from 'ajv';
-import { formatPath, pointerToPath } from './source.js';
+import { formatPath, pointerToPath } from './json-path.js';
 
 /** One schema violation, with the JSON path of the offending value. */
 export interface SchemaIssue {
@@ -44,8 +44,10 @@ export function toIssues(
   schemaProperties?: (p: string) => string[],
 ): SchemaIssue[] {
   if (!errors) return [];
-  const specific = errors.filter((e) => !['anyOf', 'oneOf', 'if'].includes(e.keyword));
-  const list = specific.length ? specific : errors;
+  // Sub-errors of `contains` ("usages[0] must be client auth") describe items that need not match: drop them.
+  const relevant = errors.filter((e) => !e.schemaPath.includes('/contains/'));
+  const specific = relevant.filter((e) => !['anyOf', 'oneOf', 'if'].includes(e.keyword));
+  const list = specific.length ? specific : relevant;
   const seen = new Set<string>();
   const out: SchemaIssue[] = [];
   for (const e of list) {
@@ -67,9 +69,10 @@ export function toIssues(
   return out;
 }
 
-export function wrap<T>(fn: Compiled): (value: unknown) => ValidationResult<T> {
-  return (value: unknown) => {
+export function wrap<T>(fn: Compiled, name = 'validate'): (value: unknown) => ValidationResult<T> {
+  const validate = (value: unknown): ValidationResult<T> => {
     if (fn(value)) return { ok: true, value: value as T, issues: [] };
     return { ok: false, issues: toIssues((fn as { errors?: ErrorObject[] | null }).errors) };
   };
+  return Object.defineProperty(validate, 'name', { value: name });
 }

@@ -13,7 +13,9 @@ export const SCHEMA_BASE_URL = 'https://understack.example/schemas/v1/';
 
 /** Every compiled validator by schema name (file stem), including chart values schemas. */
 export const validators: Readonly<Record<string, (value: unknown) => ValidationResult<unknown>>> = Object.freeze(
-  Object.fromEntries(Object.entries(compiled.validatorsByName).map(([name, fn]) => [name, wrap(fn)])),
+  Object.fromEntries(
+    Object.entries(compiled.validatorsByName).map(([name, fn]) => [name, wrap(fn, `validate:${name}`)]),
+  ),
 );
 
 /** Names of all bundled schemas (`deploy`, `nautobot-worker-values`, ...). */

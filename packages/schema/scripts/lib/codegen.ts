@@ -145,7 +145,7 @@ export function renderTypedValidators(schemas: SchemaFile[]): string {
     const title = String(s.schema.title ?? s.name);
     lines.push(
       `/** Validates a value against \`${s.name}.schema.json\` (${title.replace(/\*\//g, '* /')}). */`,
-      `export const validate${t}: (value: unknown) => ValidationResult<${t}> = wrap(compiled.validate${t});`,
+      `export const validate${t}: (value: unknown) => ValidationResult<${t}> = wrap(compiled.validate${t}, 'validate${t}');`,
     );
   }
   return `${lines.join('\n')}\n`;

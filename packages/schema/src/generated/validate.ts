@@ -9,10 +9,10 @@ import type { MtlsExternalSecret } from './mtls-external-secret.js';
 import type { WorkerKustomization } from './worker-kustomization.js';
 
 /** Validates a value against `client-certificate.schema.json` (mTLS client Certificate (cert-manager)). */
-export const validateClientCertificate: (value: unknown) => ValidationResult<ClientCertificate> = wrap(compiled.validateClientCertificate);
+export const validateClientCertificate: (value: unknown) => ValidationResult<ClientCertificate> = wrap(compiled.validateClientCertificate, 'validateClientCertificate');
 /** Validates a value against `deploy.schema.json` (UnderStack cluster deploy.yaml). */
-export const validateDeploy: (value: unknown) => ValidationResult<Deploy> = wrap(compiled.validateDeploy);
+export const validateDeploy: (value: unknown) => ValidationResult<Deploy> = wrap(compiled.validateDeploy, 'validateDeploy');
 /** Validates a value against `mtls-external-secret.schema.json` (Site mTLS ExternalSecret). */
-export const validateMtlsExternalSecret: (value: unknown) => ValidationResult<MtlsExternalSecret> = wrap(compiled.validateMtlsExternalSecret);
+export const validateMtlsExternalSecret: (value: unknown) => ValidationResult<MtlsExternalSecret> = wrap(compiled.validateMtlsExternalSecret, 'validateMtlsExternalSecret');
 /** Validates a value against `worker-kustomization.schema.json` (Site worker overlay kustomization.yaml). */
-export const validateWorkerKustomization: (value: unknown) => ValidationResult<WorkerKustomization> = wrap(compiled.validateWorkerKustomization);
+export const validateWorkerKustomization: (value: unknown) => ValidationResult<WorkerKustomization> = wrap(compiled.validateWorkerKustomization, 'validateWorkerKustomization');

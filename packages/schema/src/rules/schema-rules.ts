@@ -38,7 +38,8 @@ export function schemaTargets(ctx: RuleContext, cluster: Cluster): SchemaTarget[
   const add = (schema: string, source: YamlSource | undefined, doc = 0) => {
     if (!source || !validators[schema]) return;
     const d = source.docs[doc];
-    if (!d || d.value === undefined || source.problems.length) return;
+    // An empty document is valid input to Helm (no values); null is not a schema violation.
+    if (!d || d.value === undefined || d.value === null || source.problems.length) return;
     out.push({ schema, source, doc, value: d.value });
   };
   const file = (rel: string) => ctx.repo.sources.get(`${cluster.dir}/${rel}`);
