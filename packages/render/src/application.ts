@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { OutputCache } from './cache.js';
+import { OutputCache, sha256 } from './cache.js';
 import { RenderError, asRenderError, wrapSourceError } from './errors.js';
 import { directoryManifests } from './directory.js';
 import { type HelmContext, type RefTarget, fetchChart, helmTemplate } from './helm.js';
@@ -312,6 +312,17 @@ function checkRefRevisions(source: ApplicationSource, refs: Record<string, RefTa
   }
 }
 
+/** Parses tool output, reusing the cached parse of an identical cached output (YAML parsing dominates warm runs). */
+function parseCached(ctx: RenderContext, out: { stdout: string; key?: string }, where: string): K8sObject[] {
+  const cache = ctx.session.cache;
+  if (!cache || !out.key) return splitYaml(out.stdout, where);
+  const hit = cache.getJson<K8sObject[]>('objects', out.key);
+  if (hit) return hit;
+  const objs = splitYaml(out.stdout, where);
+  cache.setJson('objects', out.key, objs);
+  return objs;
+}
+
 /** One source's GenerateManifest. */
 export async function generateSource(
   ctx: RenderContext,
@@ -353,12 +364,12 @@ export async function generateSource(
       valuesFileSchemes: ctx.valuesFileSchemes,
       globs: ctx.tools.valueFileGlobs,
     });
-    return { index, type: 'Helm', revision: fetched.version, objects: splitYaml(out, `helm template of chart ${source.chart}`) };
+    return { index, type: 'Helm', revision: fetched.version, objects: parseCached(ctx, out, `helm template of chart ${source.chart}`) };
   }
   const repo = ctx.repos.get(source.repoURL);
   const revision = ctx.repos.revision(source.repoURL);
   const appPath = resolveAppPath(repo.dir, source.path ?? '.');
-  checkOutOfBoundsSymlinks(repo.dir, appPath);
+  ctx.session.once(`oob\0${repo.dir}\0${appPath}`, () => checkOutOfBoundsSymlinks(repo.dir, appPath));
   const merged = applySourceOverrides(source, appPath, instance);
   const env = buildEnv(instance, destNs, project, merged, revision);
   const type = detectSourceType(merged, appPath);
@@ -381,7 +392,7 @@ export async function generateSource(
       valuesFileSchemes: ctx.valuesFileSchemes,
       globs: ctx.tools.valueFileGlobs,
     });
-    return { index, type, revision, objects: splitYaml(out, `helm template of ${source.path}`) };
+    return { index, type, revision, objects: parseCached(ctx, out, `helm template of ${source.path}`) };
   }
   if (type === 'Kustomize') {
     const out = await kustomizeBuild(ctx, {
@@ -393,12 +404,18 @@ export async function generateSource(
       kubeVersion: ctx.kubeVersion,
       apiVersions: ctx.apiVersions,
     });
-    return { index, type, revision, objects: splitYaml(out, `kustomize build of ${source.path}`) };
+    return { index, type, revision, objects: parseCached(ctx, out, `kustomize build of ${source.path}`) };
   }
   if (merged.directory?.jsonnet && Object.keys(merged.directory.jsonnet as object).length > 0) {
     throw new RenderError('E_UNSUPPORTED', `application ${app.metadata.name}: Jsonnet is not supported by understack-render`);
   }
-  return { index, type, revision, objects: directoryManifests(repo.dir, appPath, merged.directory, app.metadata.name) };
+  const cache = ctx.session.cache;
+  const dirKey = cache ? sha256(JSON.stringify({ v: 1, tree: ctx.session.hasher.tree(appPath), directory: merged.directory ?? null })) : undefined;
+  const hit = dirKey ? cache!.getJson<K8sObject[]>('objects', dirKey) : undefined;
+  if (hit) return { index, type, revision, objects: hit };
+  const objects = directoryManifests(repo.dir, appPath, merged.directory, app.metadata.name);
+  if (dirKey) cache!.setJson('objects', dirKey, objects);
+  return { index, type, revision, objects };
 }
 
 /** Renders one Application (all sources). Throws a {@link RenderError} naming the failing source. */

@@ -26,7 +26,8 @@ export class OutputCache {
   constructor(readonly dir: string) {}
 
   private file(key: string): string {
-    return join(this.dir, 'v1', key.slice(0, 2), `${key}.out`);
+    const hash = key.slice(key.lastIndexOf('-') + 1);
+    return join(this.dir, 'v1', hash.slice(0, 2), `${key}.out`);
   }
 
   get(key: string): string | undefined {
@@ -40,8 +41,24 @@ export class OutputCache {
     }
   }
 
+  /** A cached JSON value stored beside the outputs (parsed objects, rendered YAML). */
+  getJson<T>(kind: string, key: string): T | undefined {
+    try {
+      return JSON.parse(readFileSync(this.file(`${kind}-${key}`), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  setJson(kind: string, key: string, value: unknown): void {
+    this.write(this.file(`${kind}-${key}`), JSON.stringify(value));
+  }
+
   set(key: string, value: string): void {
-    const file = this.file(key);
+    this.write(this.file(key), value);
+  }
+
+  private write(file: string, value: string): void {
     mkdirSync(join(file, '..'), { recursive: true });
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
     writeFileSync(tmp, value);

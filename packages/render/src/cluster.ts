@@ -4,7 +4,7 @@
  * cluster name and `$deploy/<cluster>/deploy.yaml` as its values file; every Application it emits is then rendered
  * source by source. One failing app does not stop the others.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   type ApplicationResult,
@@ -14,7 +14,6 @@ import {
   renderApplicationWith,
 } from './application.js';
 import { RenderError, asRenderError } from './errors.js';
-import { parseUserYaml } from './manifests.js';
 import { readChartRepoConfig } from './repos.js';
 import { understackRoot } from './tools.js';
 import type { Application, K8sObject } from './types.js';
@@ -118,13 +117,13 @@ export async function renderClusterWith(
     if (!existsSync(deployFile)) {
       throw new RenderError('E_CLUSTER', `cluster ${cluster}: ${deployFile} does not exist`, `Either: create ${cluster}/deploy.yaml, or pick a cluster from: ${discoverClusters(deployRepo).join(', ')}.`);
     }
-    const deployValues = parseUserYaml(readFileSync(deployFile, 'utf8'), deployFile);
+    const deployValues = ctx.session.readYaml(deployFile);
     const chartDir = join(understack, APP_OF_APPS_CHART);
     if (!existsSync(join(chartDir, 'Chart.yaml'))) {
       throw new RenderError('E_CLUSTER', `the app-of-apps chart ${chartDir} does not exist`, 'Either: pass --understack <dir> pointing at an UnderStack checkout, or run from this repository.');
     }
     const chartValuesFile = join(chartDir, 'values.yaml');
-    const chartValues = existsSync(chartValuesFile) ? parseUserYaml(readFileSync(chartValuesFile, 'utf8'), chartValuesFile) : {};
+    const chartValues = existsSync(chartValuesFile) ? ctx.session.readYaml(chartValuesFile) : {};
     const urls = repoUrlsFromValues(chartValues, deployValues);
     const understackUrl = urls.understack ?? LOCAL_UNDERSTACK_URL;
     const deployUrl = urls.deploy ?? LOCAL_DEPLOY_URL;

@@ -3,14 +3,14 @@
  * command line in Argo's exact flag order, value file resolution (`$ref`, globs, URL schemes, root checks), the
  * missing-dependency retry and chart fetching from (offline-mapped) chart repositories and OCI registries.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { execa } from 'execa';
 import { sha256 } from './cache.js';
 import { RenderError } from './errors.js';
+import { formatCommand } from './redact.js';
 import { envsubst } from './envsubst.js';
 import { expandGlob, hasGlobMeta } from './glob.js';
-import { parseUserYaml, toYaml } from './manifests.js';
+import { toYaml } from './manifests.js';
 import { isInside, resolveRepoFile, resolveValueFile } from './paths.js';
 import type { ChartRepoMap } from './repos.js';
 import { maxSatisfying, parseVersion } from './semver.js';
@@ -259,9 +259,8 @@ export interface HelmContext {
 }
 
 /** Dependencies of a chart (`Chart.yaml` v2 or `requirements.yaml` v1). */
-function chartDependencies(chartDir: string): { name: string; version?: string; repository?: string }[] {
-  const read = (f: string) =>
-    existsSync(join(chartDir, f)) ? (parseUserYaml(readFileSync(join(chartDir, f), 'utf8'), join(chartDir, f)) as Record<string, unknown> | null) : null;
+function chartDependencies(session: Session, chartDir: string): { name: string; version?: string; repository?: string }[] {
+  const read = (f: string) => (existsSync(join(chartDir, f)) ? (session.readYaml(join(chartDir, f)) as Record<string, unknown> | null) : null);
   const chart = read('Chart.yaml');
   const deps = (chart?.['dependencies'] ?? read('requirements.yaml')?.['dependencies'] ?? []) as {
     name: string;
@@ -276,7 +275,7 @@ export function chartHash(session: Session, chartDir: string, seen = new Set<str
   if (seen.has(chartDir)) return '';
   seen.add(chartDir);
   const parts = [session.hasher.tree(chartDir)];
-  for (const dep of chartDependencies(chartDir)) {
+  for (const dep of chartDependencies(session, chartDir)) {
     if (dep.repository?.startsWith('file://')) {
       parts.push(chartHash(session, resolve(chartDir, dep.repository.slice('file://'.length)), seen));
     }
@@ -284,8 +283,8 @@ export function chartHash(session: Session, chartDir: string, seen = new Set<str
   return sha256(parts.join('\n'));
 }
 
-/** Runs `helm template` for a request, with cache and Argo's missing-dependency retry. Returns stdout. */
-export async function helmTemplate(ctx: HelmContext, req: HelmTemplateRequest): Promise<string> {
+/** Runs `helm template` for a request, with cache and Argo's missing-dependency retry. Returns stdout and cache key. */
+export async function helmTemplate(ctx: HelmContext, req: HelmTemplateRequest): Promise<{ stdout: string; key?: string }> {
   const built = buildHelmTemplateArgs(req);
   const args = [...built.args];
   if (built.inlineValues !== undefined) {
@@ -311,7 +310,7 @@ export async function helmTemplate(ctx: HelmContext, req: HelmTemplateRequest): 
     allowFailure: true,
     ...(key ? { cacheKey: key } : {}),
   });
-  if (first.exitCode === 0) return first.stdout;
+  if (first.exitCode === 0) return { stdout: first.stdout, ...(key ? { key } : {}) };
   if (!MISSING_DEP.test(first.stderr)) {
     throw templateFailure(ctx, args, first);
   }
@@ -319,12 +318,12 @@ export async function helmTemplate(ctx: HelmContext, req: HelmTemplateRequest): 
   const second = await ctx.session.run({ bin: ctx.tools.helm.path, args, cwd: built2, helmHome: true, allowFailure: true });
   if (second.exitCode !== 0) throw templateFailure(ctx, args, second);
   if (key && ctx.session.cache) ctx.session.cache.set(key, second.stdout);
-  return second.stdout;
+  return { stdout: second.stdout, ...(key ? { key } : {}) };
 }
 
 function templateFailure(ctx: HelmContext, args: string[], r: { stderr: string; exitCode: number }): RenderError {
   const tail = r.stderr.trim().split('\n').slice(-15).join('\n');
-  const display = ['helm', ...args].join(' ');
+  const display = formatCommand('helm', args);
   return new RenderError('E_HELM_TEMPLATE', `failed to execute helm template command: \`${display}\` failed exit status ${r.exitCode}: ${tail}`);
 }
 
@@ -341,7 +340,7 @@ async function buildDependencies(ctx: HelmContext, chartDir: string, repoRoot: s
     return dest;
   };
   const copied = copy(chartDir);
-  const deps = chartDependencies(chartDir);
+  const deps = chartDependencies(ctx.session, chartDir);
   let needsBuild = false;
   let vendored = false;
   for (const dep of deps) {
@@ -485,6 +484,7 @@ async function extractChart(ctx: HelmContext, path: string, chart: string, dest:
     p = (async () => {
       const out = join(dest, 'extracted');
       mkdirSync(out, { recursive: true });
+      const { execa } = await import('execa');
       await execa('tar', ['-xzf', path, '-C', out]);
       const dir = join(out, chart);
       if (!existsSync(join(dir, 'Chart.yaml'))) {

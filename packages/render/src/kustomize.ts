@@ -118,7 +118,7 @@ export function kustomizeInputHash(session: Session, repoRoot: string, appPath: 
       if (k) {
         let doc: unknown;
         try {
-          doc = parseUserYaml(readFileSync(join(d, k), 'utf8'), join(d, k));
+          doc = session.readYaml(join(d, k));
         } catch {
           return; // kustomize reports it
         }
@@ -167,7 +167,7 @@ function strings(v: unknown, out: string[] = []): string[] {
 }
 
 /** Runs the edits and the build; returns kustomize's stdout. */
-export async function kustomizeBuild(ctx: { session: Session; tools: ToolSet }, req: KustomizeRequest): Promise<string> {
+export async function kustomizeBuild(ctx: { session: Session; tools: ToolSet }, req: KustomizeRequest): Promise<{ stdout: string; key?: string }> {
   const edits = buildKustomizeEdits(req.kustomize, req.env);
   const bin = ctx.tools.kustomize.path;
   const relApp = relative(req.repoRoot, req.appPath);
@@ -199,7 +199,7 @@ export async function kustomizeBuild(ctx: { session: Session; tools: ToolSet }, 
         durationMs: 0,
         ...(ctx.session.options.recordOutputs ? { stdout: hit } : {}),
       });
-      return hit;
+      return { stdout: hit, key };
     }
   }
   let root = req.repoRoot;
@@ -233,7 +233,7 @@ export async function kustomizeBuild(ctx: { session: Session; tools: ToolSet }, 
     env: req.env,
   });
   if (key && ctx.session.cache) ctx.session.cache.set(key, r.stdout);
-  return r.stdout;
+  return { stdout: r.stdout, ...(key ? { key } : {}) };
 }
 
 /** Appends `patches` to the kustomization's `patches:` list and rewrites it with sorted keys, as Argo does. */

@@ -7,11 +7,18 @@ import { LineCounter, parseAllDocuments, parseDocument, stringify, type Tags } f
 import { RenderError } from './errors.js';
 import type { K8sObject } from './types.js';
 
-const customTags = (tags: Tags): Tags =>
-  tags.filter((t) => {
-    const tag = t as { tag?: string; format?: string };
-    return tag.tag !== 'tag:yaml.org,2002:timestamp' && tag.format !== 'TIME';
-  });
+const filtered = new WeakMap<Tags, Tags>();
+const customTags = (tags: Tags): Tags => {
+  let out = filtered.get(tags);
+  if (!out) {
+    out = tags.filter((t) => {
+      const tag = t as { tag?: string; format?: string };
+      return tag.tag !== 'tag:yaml.org,2002:timestamp' && tag.format !== 'TIME';
+    });
+    filtered.set(tags, out);
+  }
+  return out;
+};
 
 /** Parse options matching Kubernetes' YAML reader. */
 export const YAML_OPTIONS = { version: '1.1', schema: 'yaml-1.1', customTags, merge: true, uniqueKeys: false } as const;

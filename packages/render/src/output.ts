@@ -2,10 +2,12 @@
  * Writing results: one file per resource under `<out>/<cluster>/<app>/` (written to a temp sibling and swapped in,
  * so a failed run never leaves a half-written tree), or one YAML/JSON stream; plus the `--json` summary.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ApplicationResult } from './application.js';
+import { type OutputCache, sha256 } from './cache.js';
 import { type ClusterResult, type DeployRepoResult, ROOT_APP } from './cluster.js';
+import { UsageError } from './errors.js';
 import { groupOf, toYaml } from './manifests.js';
 import type { K8sObject, RenderMode } from './types.js';
 
@@ -34,41 +36,118 @@ export function* appResults(r: DeployRepoResult): Generator<{ cluster: string; a
   }
 }
 
-/** Files (relative path -> YAML) for a render: one file per resource. */
-export function renderFiles(r: DeployRepoResult, mode: RenderMode): Map<string, string> {
+/**
+ * Files (relative path -> YAML) for a render: one file per resource. With a cache, an app whose objects are
+ * unchanged reuses its serialised YAML (keyed by the hash of the objects' JSON).
+ */
+export function renderFiles(r: DeployRepoResult, mode: RenderMode, cache?: OutputCache): Map<string, string> {
   const files = new Map<string, string>();
   for (const { cluster, app, result } of appResults(r)) {
+    const objs = objectsFor(result, mode);
+    const key = cache ? sha256(JSON.stringify(objs)) : '';
+    let yamls = cache ? cache.getJson<string[]>('yaml', key) : undefined;
+    if (!yamls) {
+      yamls = objs.map((o) => toYaml(o));
+      cache?.setJson('yaml', key, yamls);
+    }
     const hooks = new Set(mode === 'target' ? result.target.hooks.map((h) => h.object) : []);
-    for (const obj of objectsFor(result, mode)) {
+    objs.forEach((obj, i) => {
       const base = join(safe(cluster), safe(app), hooks.has(obj) ? 'hooks' : '', resourceFileName(obj));
       let path = base;
       for (let n = 2; files.has(path); n++) path = base.replace(/\.yaml$/, `.${n}.yaml`);
-      files.set(path, toYaml(obj));
-    }
+      files.set(path, yamls[i]!);
+    });
   }
   return files;
 }
 
-/** Writes `files` under `outDir`, replacing it atomically (temp sibling + rename). */
+/** Marker file identifying a folder written by understack-render (only such folders are updated in place). */
+export const OUT_MARKER = '.understack-render';
+
+/**
+ * Writes `files` under `outDir`. A new folder is written to a temp sibling and renamed into place; a folder this
+ * tool wrote before (it holds {@link OUT_MARKER}) is synchronised in place: changed files rewritten, stale ones
+ * removed, unchanged ones left alone (fast re-renders). Anything else in the way is refused, never deleted.
+ */
 export function writeTree(outDir: string, files: Map<string, string>): void {
   const target = resolve(outDir);
+  const sorted = [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  if (existsSync(target)) {
+    if (!existsSync(join(target, OUT_MARKER)) && readdirSync(target).length > 0) {
+      throw new UsageError(
+        'E_OUT_DIR',
+        `--out ${outDir}: the folder exists and was not written by understack-render`,
+        'Either: pick a new or empty folder, or remove this one first.',
+      );
+    }
+    syncTree(target, sorted);
+    return;
+  }
   const tmp = `${target}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    for (const [rel, content] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    writeFileSync(join(tmp, OUT_MARKER), 'written by understack-render; re-rendering updates this folder in place\n');
+    const made = new Set<string>();
+    for (const [rel, content] of sorted) {
       const p = join(tmp, rel);
-      mkdirSync(dirname(p), { recursive: true });
+      const d = dirname(p);
+      if (!made.has(d)) {
+        mkdirSync(d, { recursive: true });
+        made.add(d);
+      }
       writeFileSync(p, content);
     }
-    const old = `${target}.old-${process.pid}`;
-    if (existsSync(target)) renameSync(target, old);
     renameSync(tmp, target);
-    rmSync(old, { recursive: true, force: true });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+function syncTree(target: string, sorted: [string, string][]): void {
+  const wanted = new Map(sorted);
+  const existing: string[] = [];
+  const walk = (d: string, rel: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(join(d, e.name), r);
+      else if (r !== OUT_MARKER) existing.push(r);
+    }
+  };
+  walk(target, '');
+  for (const r of existing) if (!wanted.has(r)) rmSync(join(target, r), { force: true });
+  const made = new Set<string>();
+  for (const [rel, content] of sorted) {
+    const p = join(target, rel);
+    let current: string | undefined;
+    try {
+      current = readFileSync(p, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current === content) continue;
+    const d = dirname(p);
+    if (!made.has(d)) {
+      mkdirSync(d, { recursive: true });
+      made.add(d);
+    }
+    const tmp = `${p}.tmp-${process.pid}`;
+    writeFileSync(tmp, content);
+    renameSync(tmp, p);
+  }
+  // drop folders left empty by removed apps
+  const prune = (d: string): boolean => {
+    let empty = true;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) {
+        if (prune(join(d, e.name))) rmSync(join(d, e.name), { recursive: true, force: true });
+        else empty = false;
+      } else empty = false;
+    }
+    return empty;
+  };
+  prune(target);
 }
 
 /** One YAML stream: `# <cluster>/<app>` comments then documents. */
@@ -105,6 +184,8 @@ export interface RenderSummary {
   totals: { clusters: number; apps: number; failed: number; resources: number };
   tools: { commands: number; cached: number; ran: number; cacheHits: number; cacheMisses: number };
   durationMs: number;
+  /** Peak resident memory of the renderer process (tools run as children are not included). */
+  peakRssMb: number;
   out?: string;
 }
 
@@ -150,6 +231,7 @@ export function summarize(
       cacheMisses: meta.cacheMisses,
     },
     durationMs: Math.round(meta.durationMs),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     ...(meta.out ? { out: meta.out } : {}),
   };
 }

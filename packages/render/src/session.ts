@@ -3,13 +3,13 @@
  * the output cache, the per-process hasher and the log of every command issued (for `--verbose`, tests and the
  * benchmark's sequential replay).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatCommand } from '@understack/scripts';
-import { execa } from 'execa';
 import { Hasher, type OutputCache, sha256 } from './cache.js';
 import { RenderError } from './errors.js';
+import { parseUserYaml } from './manifests.js';
+import { formatCommand } from './redact.js';
 
 /** One helm/kustomize invocation as the renderer issued it. */
 export interface ToolCommand {
@@ -95,6 +95,8 @@ export class Session {
   readonly tmp: string;
   readonly hasher = new Hasher();
   readonly commands: ToolCommand[] = [];
+  /** Temp input files written (path -> content), kept only when recording outputs (for replays). */
+  readonly tempFiles = new Map<string, string>();
   readonly concurrency: number;
   private active = 0;
   private queue: (() => void)[] = [];
@@ -120,6 +122,34 @@ export class Session {
     return this.options.cache;
   }
 
+  private readonly memo = new Map<string, unknown>();
+
+  /** Runs `fn` once per key for the session's lifetime (file-system checks of unchanged trees). */
+  once<T>(key: string, fn: () => T): T {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const v = fn();
+    this.memo.set(key, v);
+    return v;
+  }
+
+  /**
+   * Reads and parses a user YAML file once per session; with a cache, the parse of identical content is reused
+   * across runs (parsing dominates warm re-renders). Errors still point at file:line.
+   */
+  readYaml(file: string): unknown {
+    return this.once(`yaml\0${file}`, () => {
+      const text = readFileSync(file, 'utf8');
+      const cache = this.cache;
+      if (!cache) return parseUserYaml(text, file);
+      const key = sha256(text);
+      const hit = cache.getJson<{ v: unknown }>('parsed', key);
+      if (hit) return hit.v;
+      const v = parseUserYaml(text, file);
+      cache.setJson('parsed', key, { v });
+      return v;
+    });
+  }
+
   /** A fresh folder below the session's temp root. */
   tempDir(prefix: string): string {
     const d = join(this.tmp, `${prefix}-${++this.seq}`);
@@ -133,6 +163,7 @@ export class Session {
     mkdirSync(d, { recursive: true });
     const p = join(d, name);
     writeFileSync(p, content);
+    if (this.options.recordOutputs) this.tempFiles.set(p, content);
     return p;
   }
 
@@ -196,6 +227,8 @@ export class Session {
         extra['HELM_CACHE_HOME'] = join(home, 'cache');
         extra['HELM_DATA_HOME'] = join(home, 'data');
       }
+      // Loaded on first use: a fully cached render never pays for it.
+      const { execa } = await import('execa');
       const result = await execa(spec.bin, spec.args, {
         cwd: spec.cwd,
         env: { ...this.baseEnv, ...extra },

@@ -1,9 +1,13 @@
 /**
- * Which helm and kustomize binaries emulate which Argo CD release. The table lives in `scripts/tools.json` (owned
- * by the repository's tooling); this module is the one place the renderer looks binaries up.
+ * Which helm and kustomize binaries emulate which Argo CD release. The table and versions live in
+ * `scripts/tools.json` (read through `@understack/scripts/tools.json`, the repository's single pin file); binaries
+ * sit where `@understack/scripts`' `toolPath()` puts them: `<repo>/.tools/bin/<bin>` (a test checks both agree).
+ * The index of `@understack/scripts` is not imported here because it loads execa and an XML parser, which would
+ * add ~110 ms to every (even fully cached) render.
  */
-import { existsSync, statSync } from 'node:fs';
-import { loadPins, repoRoot, toolPath } from '@understack/scripts';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { RenderError, UsageError } from './errors.js';
 
 /** The tools one emulated Argo CD release runs. */
@@ -27,6 +31,38 @@ export interface ToolInfo {
   identity: string;
 }
 
+interface Pins {
+  argocd: { default: string; releases: Record<string, { helm: string; kustomize: string; helmMajor: number }> };
+  tools: Record<string, { version: string; bin: string; plugin?: string }>;
+}
+
+let pinsCache: { file: string; pins: Pins } | undefined;
+
+function pinsFile(): string {
+  return createRequire(import.meta.url).resolve('@understack/scripts/tools.json');
+}
+
+function loadPins(): Pins {
+  if (!pinsCache) {
+    const file = pinsFile();
+    pinsCache = { file, pins: JSON.parse(readFileSync(file, 'utf8')) as Pins };
+  }
+  return pinsCache.pins;
+}
+
+/** The UnderStack repository root: `UNDERSTACK_ROOT`, else the folder holding `scripts/tools.json`. */
+export function understackRoot(): string {
+  const env = process.env['UNDERSTACK_ROOT'];
+  if (env) return resolve(env);
+  return dirname(dirname(pinsFile()));
+}
+
+/** Path of a pinned tool binary (same rule as `@understack/scripts` `toolPath`). */
+export function pinnedToolPath(name: string): string {
+  const pin = loadPins().tools[name];
+  return join(understackRoot(), '.tools', 'bin', pin?.bin ?? name);
+}
+
 /** Argo CD releases the renderer knows (from tools.json). */
 export function supportedArgoVersions(): string[] {
   return Object.keys(loadPins().argocd.releases).sort();
@@ -38,9 +74,8 @@ export function defaultArgoVersion(): string {
 }
 
 function toolInfo(name: string): ToolInfo {
-  const pins = loadPins();
-  const pin = pins.tools[name];
-  const path = toolPath(name);
+  const pin = loadPins().tools[name];
+  const path = pinnedToolPath(name);
   if (!existsSync(path)) {
     throw new RenderError(
       'E_TOOL_MISSING',
@@ -63,7 +98,7 @@ export function toolsFor(argocdVersion = defaultArgoVersion()): ToolSet {
       `unsupported --argocd-version ${argocdVersion}: supported are ${Object.keys(pins.argocd.releases).sort().join(', ')}`,
     );
   }
-  const [major, minor] = argocdVersion.split('.').map(Number) as [number, number];
+  const [major = 0, minor = 0] = argocdVersion.split('.').map(Number);
   return {
     argocdVersion,
     helm: toolInfo(release.helm),
@@ -71,9 +106,4 @@ export function toolsFor(argocdVersion = defaultArgoVersion()): ToolSet {
     helmMajor: release.helmMajor,
     valueFileGlobs: major > 3 || (major === 3 && minor >= 4),
   };
-}
-
-/** This repository's root (the default `--understack` directory). */
-export function understackRoot(): string {
-  return repoRoot();
 }

@@ -1,9 +1,12 @@
 /** `understack-render <deploy-repo>`: renders every cluster of a deploy repository. */
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { OutputCache } from '../cache.js';
 import { contextFor, renderDeployRepoWith } from '../cluster.js';
 import { UsageError, formatError } from '../errors.js';
 import { jsonStream, renderFiles, summarize, writeTree, yamlStream } from '../output.js';
+import { Session } from '../session.js';
 import { commonHelp, commonOptions, progressReporter, toRenderOptions } from './options.js';
 
 export const renderHelp = () => `Usage: understack-render <deploy-repo> [options]
@@ -18,6 +21,8 @@ Output:
       --out <dir>                write <dir>/<cluster>/<app>/<Kind>[.<group>]_[<ns>_]<name>.yaml (the folder is
                                  replaced atomically); the cluster's root render is <dir>/<cluster>/app-of-apps/
       --format yaml|json         stream format on stdout when --out is not given (default yaml)
+      --record <file>            write every tool command with its raw (unmasked!) output to <file> as JSON
+                                 (used by the benchmark to replay the exact commands)
 
 ${commonHelp()}
 
@@ -30,7 +35,7 @@ export async function renderCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...commonOptions, out: { type: 'string', short: 'o' }, format: { type: 'string' } },
+    options: { ...commonOptions, out: { type: 'string', short: 'o' }, format: { type: 'string' }, record: { type: 'string' } },
   });
   if (v.help) {
     process.stdout.write(renderHelp());
@@ -43,7 +48,12 @@ export async function renderCommand(argv: string[]): Promise<number> {
   const opts = toRenderOptions(v);
   const started = performance.now();
   const progress = progressReporter(v.quiet ?? false);
-  const ctx = contextFor(deployRepo, { ...opts, onProgress: progress.onProgress });
+  const session = new Session({
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.cacheDir ? { cache: new OutputCache(opts.cacheDir) } : {}),
+    recordOutputs: v.record !== undefined,
+  });
+  const ctx = contextFor(deployRepo, { ...opts, session, onProgress: progress.onProgress });
   try {
     const result = await renderDeployRepoWith(ctx, deployRepo, { ...opts, onProgress: progress.onProgress });
     progress.end();
@@ -56,7 +66,7 @@ export async function renderCommand(argv: string[]): Promise<number> {
         for (const w of a.result?.warnings ?? []) process.stderr.write(`warning: ${c.cluster}/${a.name}: ${w}\n`);
       }
     }
-    if (v.out) writeTree(v.out, renderFiles(result, opts.mode));
+    if (v.out) writeTree(v.out, renderFiles(result, opts.mode, ctx.session.cache));
     const summary = summarize(result, opts.mode, {
       argocdVersion: ctx.tools.argocdVersion,
       durationMs: performance.now() - started,
@@ -65,6 +75,12 @@ export async function renderCommand(argv: string[]): Promise<number> {
       cacheMisses: ctx.session.cache?.misses ?? 0,
       ...(v.out ? { out: resolve(v.out) } : {}),
     });
+    if (v.record) {
+      writeFileSync(
+        v.record,
+        JSON.stringify({ commands: ctx.session.commands, tempFiles: Object.fromEntries(ctx.session.tempFiles) }),
+      );
+    }
     if (v.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else if (!v.out) process.stdout.write(format === 'json' ? jsonStream(result, opts.mode) : yamlStream(result, opts.mode));
     if (!v.quiet) {

@@ -1,0 +1,98 @@
+/**
+ * pnpm bench:render — measures, in one run and side by side, on a synthetic deploy repository (default 50 sites + 1
+ * global; `--sites N`):
+ *   (a) the exact helm/kustomize commands the renderer issues, run sequentially by a plain bash script;
+ *   (b) the renderer, cold (empty cache);
+ *   (c) the renderer, warm (nothing changed);
+ *   (d) the renderer after one site's values change.
+ * Prints each time, its ratio to (a), the targets (b <= 0.65, c <= 0.05, d <= 0.10) and the renderer's peak RSS,
+ * and checks that (b)'s tool outputs equal (a)'s after sorting. Exits 1 when the outputs differ.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { buildSyntheticRepo, siteName } from './synthetic.js';
+
+const BIN = fileURLToPath(new URL('../bin/understack-render.js', import.meta.url));
+
+interface Recorded {
+  commands: { bin: string; args: string[]; cwd: string; cached: boolean; offline?: boolean; stdout?: string }[];
+  tempFiles: Record<string, string>;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+function timed<T>(fn: () => T): { ms: number; value: T } {
+  const t = performance.now();
+  const value = fn();
+  return { ms: performance.now() - t, value };
+}
+
+function renderer(deploy: string, understack: string, cache: string, out: string, record?: string): { ms: number; rssMb: number; ran: number; cached: number } {
+  const args = [BIN, deploy, '--understack', understack, '--cache-dir', cache, '--out', out, '--json', '--quiet', ...(record ? ['--record', record] : [])];
+  const { ms, value } = timed(() => execFileSync('node', args, { maxBuffer: 1 << 30 }).toString());
+  const summary = JSON.parse(value) as { ok: boolean; peakRssMb: number; tools: { ran: number; cached: number } };
+  if (!summary.ok) throw new Error(`render failed: ${value}`);
+  return { ms, rssMb: summary.peakRssMb, ran: summary.tools.ran, cached: summary.tools.cached };
+}
+
+function main(): void {
+  const { values } = parseArgs({ options: { sites: { type: 'string', default: '50' }, keep: { type: 'boolean' } } });
+  const sites = Number(values.sites);
+  const root = mkdtempSync(join(tmpdir(), 'understack-bench-'));
+  try {
+    const { understack, deploy } = buildSyntheticRepo(root, sites);
+    const cache = join(root, 'cache');
+    const record = join(root, 'record.json');
+
+    // (b) cold, recording the exact commands and their outputs
+    const b = renderer(deploy, understack, cache, join(root, 'out-b'), record);
+    const rec = JSON.parse(readFileSync(record, 'utf8')) as Recorded;
+    const ran = rec.commands.filter((c) => !c.cached && !c.offline);
+
+    // (a) the same commands, sequentially, by a plain script (temp inputs recreated first, not timed)
+    const replay = join(root, 'replay');
+    mkdirSync(replay, { recursive: true });
+    for (const [p, content] of Object.entries(rec.tempFiles)) {
+      mkdirSync(join(p, '..'), { recursive: true });
+      writeFileSync(p, content);
+    }
+    const home = join(replay, 'helm-home');
+    const lines = ['#!/bin/bash', 'set -e', `export HELM_CONFIG_HOME=${home}/config HELM_CACHE_HOME=${home}/cache HELM_DATA_HOME=${home}/data`];
+    ran.forEach((c, i) => lines.push(`(cd ${shellQuote(c.cwd)} && ${[c.bin, ...c.args].map(shellQuote).join(' ')}) > ${replay}/out-${i}.yaml`));
+    writeFileSync(join(replay, 'run.sh'), `${lines.join('\n')}\n`);
+    const a = timed(() => execFileSync('bash', [join(replay, 'run.sh')], { stdio: 'inherit' }));
+    const aOut = ran.map((_, i) => readFileSync(join(replay, `out-${i}.yaml`), 'utf8')).sort();
+    const bOut = ran.map((c) => c.stdout ?? '').sort();
+    const same = aOut.length === bOut.length && aOut.every((o, i) => o === bOut[i]);
+
+    // (c) warm: nothing changed
+    const c = renderer(deploy, understack, cache, join(root, 'out-c'));
+    // (d) one site's values change
+    const site = join(deploy, siteName(Math.ceil(sites / 2)), 'nautobot-worker', 'values.yaml');
+    writeFileSync(site, `${readFileSync(site, 'utf8')}replicas: 3\n`);
+    const d = renderer(deploy, understack, cache, join(root, 'out-d'));
+
+    const ratio = (ms: number) => ms / a.ms;
+    const row = (name: string, ms: number, target: string, extra = '') =>
+      `${name.padEnd(34)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${ratio(ms).toFixed(3).padStart(6)} x (a)  ${target.padEnd(8)}${extra}`;
+    const verdict = (ms: number, max: number) => (ratio(ms) <= max ? 'ok' : 'MISSED');
+    console.log(`\nbench:render: ${sites} sites + 1 global = ${sites + 1} clusters, ${ran.length} tool commands, ${availableParallelism()} cores`);
+    console.log(row('(a) plain sequential script', a.ms, ''));
+    console.log(row('(b) renderer cold', b.ms, `<= 0.65 ${verdict(b.ms, 0.65)}`, `  ran ${b.ran}, peak RSS ${b.rssMb} MiB`));
+    console.log(row('(c) renderer warm, no change', c.ms, `<= 0.05 ${verdict(c.ms, 0.05)}`, `  ran ${c.ran}, cached ${c.cached}, peak RSS ${c.rssMb} MiB`));
+    console.log(row('(d) renderer, one site changed', d.ms, `<= 0.10 ${verdict(d.ms, 0.1)}`, `  ran ${d.ran}, cached ${d.cached}, peak RSS ${d.rssMb} MiB`));
+    console.log(`(b) outputs == (a) outputs after sorting: ${same ? 'yes' : 'NO'} (${aOut.length} outputs)`);
+    if (!same) process.exitCode = 1;
+  } finally {
+    if (values.keep) console.log(`kept ${root}`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main();
