@@ -109,8 +109,8 @@ export function lintDeployRepo(dir: string, options: LintOptions = {}): LintResu
           file: at.file,
           line: at.position.line,
           column: at.position.column,
-          path: '(root)',
-          document: 0,
+          path: formatPath(at.path ?? []),
+          document: at.document ?? 0,
           message,
         };
       } else {

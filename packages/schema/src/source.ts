@@ -29,6 +29,45 @@ export interface SourceProblem {
   code: 'yaml-syntax' | 'duplicate-key' | 'alias-bomb' | 'yaml-warning';
   message: string;
   position: Position;
+  /** JSON path of the innermost node at the problem's offset, when the document got that far. */
+  path?: Array<string | number>;
+  /** 0-based index of the document the problem is in. */
+  document: number;
+}
+
+/** JSON path of the innermost map key or value whose source range contains `offset`. */
+export function pathAtOffset(doc: Document, offset: number): Array<string | number> {
+  const out: Array<string | number> = [];
+  let node: unknown = doc.contents;
+  for (let depth = 0; depth < 100 && node; depth++) {
+    let next: unknown;
+    if (isMap(node)) {
+      for (const item of node.items) {
+        const k = item.key as Node | null;
+        const v = item.value as Node | null;
+        const key = isScalar(k) ? String(k.value) : '?';
+        if (k?.range && offset >= k.range[0] && offset < k.range[1]) {
+          out.push(key);
+          return out;
+        }
+        if (v?.range && offset >= v.range[0] && offset < v.range[2]) {
+          out.push(key);
+          next = v;
+          break;
+        }
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const r = (item as Node | null)?.range;
+        if (!next && r && offset >= r[0] && offset < r[2]) {
+          out.push(i);
+          next = item;
+        }
+      });
+    }
+    node = next;
+  }
+  return out;
 }
 
 export interface YamlSource {
@@ -61,6 +100,8 @@ export function parseYamlSource(file: string, text: string): YamlSource {
       const dup = err.code === 'DUPLICATE_KEY';
       const keyText = dup ? (/^[^:\n]*/.exec(text.slice(err.pos[0], err.pos[0] + 200))?.[0] ?? '').trim() : '';
       problems.push({
+        path: pathAtOffset(doc, err.pos[0]),
+        document: index,
         code: dup ? 'duplicate-key' : 'yaml-syntax',
         message: dup
           ? `duplicate key ${JSON.stringify(keyText.replace(/^["']|["']$/g, ''))}: Kubernetes and Helm silently keep only one of the two`
@@ -76,6 +117,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
         const msg = (cause as Error).message;
         const pos = lineCounter.linePos(doc.range[0]);
         problems.push({
+          document: index,
           code: /excessive alias/i.test(msg) ? 'alias-bomb' : 'yaml-syntax',
           message: /excessive alias/i.test(msg)
             ? `more than ${MAX_ALIAS_COUNT} alias expansions in one document (a YAML "billion laughs" resource-exhaustion pattern)`

@@ -1,9 +1,11 @@
 import type { K8sObject, Loc, WorkerChartDefaults, WorkerConfig } from '../model.js';
 import type { Cluster, DeployRepo } from '../repo.js';
-import type { Position } from '../source.js';
+import type { JsonPath, Position } from '../source.js';
 
 /** Where a finding points: a JSON path in a parsed document, or a raw file position (load and parse problems). */
-export type ReportTarget = (Loc & { key?: boolean }) | { file: string; position: Position };
+export type ReportTarget =
+  | (Loc & { key?: boolean })
+  | { file: string; position: Position; path?: JsonPath; document?: number };
 
 export type Severity = 'error' | 'warning';
 

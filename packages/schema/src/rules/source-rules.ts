@@ -17,7 +17,11 @@ function fromParse(code: string, hint: string) {
     for (const cluster of ctx.clusters) {
       for (const source of cluster.sources) {
         for (const p of source.problems.filter((x) => x.code === code)) {
-          ctx.report({ file: source.file, position: p.position }, p.message, hint);
+          ctx.report(
+            { file: source.file, position: p.position, document: p.document, ...(p.path ? { path: p.path } : {}) },
+            p.message,
+            hint,
+          );
         }
       }
     }
