@@ -142,29 +142,54 @@ const REDIS_FILES = ['NAUTOBOT_REDIS_SSL_CA_CERTS', 'NAUTOBOT_REDIS_SSL_CERTFILE
 
 export const redisSslPartial = defineRule({
   id: 'worker/redis-ssl-partial',
-  severity: 'error',
+  severity: 'warning',
   title: 'Partial NAUTOBOT_REDIS_SSL_* settings',
-  docs: 'Redis runs with `authClients: true`, so every client must present a certificate. Setting some of NAUTOBOT_REDIS_SSL_CA_CERTS / _CERTFILE / _KEYFILE but not all overrides the auto-detection in nautobot_config.py with an incomplete TLS config: without CA_CERTS the server is not verified, without CERTFILE/KEYFILE the handshake is rejected. Set all three (and NAUTOBOT_REDIS_SSL_CERT_REQS=required) or none and rely on auto-detection of the mounted secret. CERT_REQS other than `required` disables server verification.',
+  docs: 'nautobot_config.py turns Redis mutual TLS on when any NAUTOBOT_REDIS_SSL_* variable is set and fills the unset ones from the mTLS mount (NAUTOBOT_MTLS_DIR, default /etc/nautobot/mtls). Setting some of NAUTOBOT_REDIS_SSL_CA_CERTS / _CERTFILE / _KEYFILE but not all mixes explicit paths with defaults: usually a leftover from another layout, and a crash (`FileNotFoundError`) as soon as the mount moves. Set all three or none (auto-detection from the mounted ca.crt is the simplest).',
   check(ctx) {
     for (const w of workers(ctx)) {
-      const set = w.env.filter((e) => e.name.startsWith('NAUTOBOT_REDIS_SSL_'));
+      const set = w.env.filter((e) => REDIS_FILES.includes(e.name) || e.name === 'NAUTOBOT_REDIS_SSL_CERT_REQS');
       if (!set.length) continue;
       const names = new Set(set.map((e) => e.name));
       const missing = REDIS_FILES.filter((n) => !names.has(n));
-      if (missing.length && missing.length < REDIS_FILES.length + (names.has('NAUTOBOT_REDIS_SSL_CERT_REQS') ? 1 : 0)) {
-        ctx.report(
-          { source: w.source, doc: 0, path: set[0]!.path },
-          `NAUTOBOT_REDIS_SSL_* is partly set: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`,
-          `Set all of ${REDIS_FILES.join(', ')} under ${w.mountPath}/, or remove them all and let nautobot_config.py detect the mounted certificate.`,
-        );
-      }
-      const reqs = set.find((e) => e.name === 'NAUTOBOT_REDIS_SSL_CERT_REQS');
-      if (reqs?.value !== undefined && reqs.value !== 'required') {
-        ctx.report(
-          { source: w.source, doc: 0, path: reqs.valuePath },
-          `NAUTOBOT_REDIS_SSL_CERT_REQS is "${reqs.value}": the Redis server certificate would not be verified`,
-          'Set it to required.',
-        );
+      if (!missing.length || missing.length === REDIS_FILES.length) continue;
+      ctx.report(
+        { source: w.source, doc: 0, path: set[0]!.path },
+        `NAUTOBOT_REDIS_SSL_* is partly set: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing and fall${missing.length === 1 ? 's' : ''} back to ${w.mountPath}/`,
+        `Set all of ${REDIS_FILES.join(', ')} under ${w.mountPath}/, or remove them all and let nautobot_config.py detect the mounted certificate.`,
+      );
+    }
+  },
+});
+
+export const redisTlsWeak = defineRule({
+  id: 'worker/redis-tls-weak',
+  severity: 'error',
+  title: 'Redis TLS turned off or not verifying the server',
+  docs: 'The global Redis runs with TLS and `authClients: true`: every client must speak TLS and present the client certificate. NAUTOBOT_REDIS_SSL=false (or a NAUTOBOT_REDIS_SCHEME other than rediss) turns Redis TLS off and the connection is refused; NAUTOBOT_REDIS_SSL_CERT_REQS other than `required` stops verifying the Redis server certificate, so anyone on the path can impersonate Redis (nautobot_config.py refuses `none` at start).',
+  check(ctx) {
+    for (const w of workers(ctx)) {
+      for (const e of w.env) {
+        const v = e.value?.trim().toLowerCase();
+        if (v === undefined) continue;
+        if (e.name === 'NAUTOBOT_REDIS_SSL' && ['false', '0', 'no', 'off', ''].includes(v)) {
+          ctx.report(
+            { source: w.source, doc: 0, path: e.valuePath },
+            `NAUTOBOT_REDIS_SSL is "${e.value}": the worker would connect to Redis without TLS, and Redis (authClients: true) refuses it`,
+            'Remove NAUTOBOT_REDIS_SSL (TLS is auto-detected from the mounted CA) or set it to true.',
+          );
+        } else if (e.name === 'NAUTOBOT_REDIS_SCHEME' && v !== 'rediss') {
+          ctx.report(
+            { source: w.source, doc: 0, path: e.valuePath },
+            `NAUTOBOT_REDIS_SCHEME is "${e.value}": only rediss carries Redis mutual TLS`,
+            'Set it to rediss or remove it.',
+          );
+        } else if (e.name === 'NAUTOBOT_REDIS_SSL_CERT_REQS' && v.replace(/^cert_/, '') !== 'required') {
+          ctx.report(
+            { source: w.source, doc: 0, path: e.valuePath },
+            `NAUTOBOT_REDIS_SSL_CERT_REQS is "${e.value}": the Redis server certificate would not be verified`,
+            'Set it to required (the default) or remove it.',
+          );
+        }
       }
     }
   },
@@ -320,6 +345,7 @@ export const workerRules: Rule[] = [
   dbSslmode,
   dbSslnegotiation,
   redisSslPartial,
+  redisTlsWeak,
   certPathOutsideMount,
   caBundlePrivateOnly,
   literalSecretEnv,
