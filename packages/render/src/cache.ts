@@ -58,8 +58,14 @@ export class OutputCache {
     this.write(this.file(key), value);
   }
 
+  private readonly dirs = new Set<string>();
+
   private write(file: string, value: string): void {
-    mkdirSync(join(file, '..'), { recursive: true });
+    const dir = join(file, '..');
+    if (!this.dirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
     writeFileSync(tmp, value);
     renameSync(tmp, file);

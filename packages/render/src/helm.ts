@@ -3,6 +3,7 @@
  * command line in Argo's exact flag order, value file resolution (`$ref`, globs, URL schemes, root checks), the
  * missing-dependency retry and chart fetching from (offline-mapped) chart repositories and OCI registries.
  */
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { sha256 } from './cache.js';
@@ -484,8 +485,11 @@ async function extractChart(ctx: HelmContext, path: string, chart: string, dest:
     p = (async () => {
       const out = join(dest, 'extracted');
       mkdirSync(out, { recursive: true });
-      const { execa } = await import('execa');
-      await execa('tar', ['-xzf', path, '-C', out]);
+      await new Promise<void>((ok, fail) =>
+        execFile('tar', ['-xzf', path, '-C', out], (err, _o, stderr) =>
+          err ? fail(new RenderError('E_CHART_PULL', `failed to extract ${path}: ${stderr || err.message}`)) : ok(),
+        ),
+      );
       const dir = join(out, chart);
       if (!existsSync(join(dir, 'Chart.yaml'))) {
         const found = readdirSync(out);
