@@ -1,0 +1,26 @@
+/**
+ * Generate-and-diff gate for golden renders: every case of scripts/golden.ts must render exactly to its committed
+ * test/golden/<case>/ tree (regenerate with `pnpm --filter @understack/render generate`).
+ */
+import { describe, expect, it } from 'vitest';
+import { renderDeployRepo } from '../src/cluster.js';
+import { goldenCases, goldenDir, readTree, renderCase } from '../scripts/golden.js';
+
+describe(renderDeployRepo, () => {
+  for (const c of goldenCases()) {
+    it(`should render ${c.name} exactly as its golden files`, async () => {
+      const want = readTree(goldenDir(c.name));
+      expect(want.size, `no golden files for ${c.name}: run \`pnpm --filter @understack/render generate\``).toBeGreaterThan(0);
+      const got = await renderCase(c);
+      expect([...got.keys()].sort(), 'file list drifted: run `pnpm --filter @understack/render generate`').toEqual([...want.keys()].sort());
+      for (const [path, content] of got) expect(content, `${path} drifted: run \`pnpm --filter @understack/render generate\``).toBe(want.get(path));
+    });
+  }
+
+  it('should hold the multi-source site app: chart worker Deployment plus every overlay ExternalSecret', async () => {
+    const files = readTree(goldenDir('fixture-deploy'));
+    const site = [...files.keys()].filter((p) => p.startsWith('site-a/site-a-nautobot-worker/'));
+    expect(site.some((p) => p.includes('/Deployment.apps_'))).toBe(true);
+    expect(site.some((p) => p.includes('/ExternalSecret.external-secrets.io_'))).toBe(true);
+  });
+});
