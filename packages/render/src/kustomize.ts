@@ -4,8 +4,8 @@
  * root. Unchanged inputs are served from the cache: the key covers the app folder and every local path its
  * kustomizations reference.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, delimiter, join, relative, resolve } from 'node:path';
 import { sha256 } from './cache.js';
 import { RenderError } from './errors.js';
 import { envsubst } from './envsubst.js';
@@ -226,14 +226,26 @@ export async function kustomizeBuild(ctx: { session: Session; tools: ToolSet }, 
       await ctx.session.run({ bin, args, cwd: appPath, env: req.env });
     }
   }
+  // With --enable-helm, kustomize runs `helm` from PATH: give it the emulated release's helm (also when that binary
+  // is named helm3), through a private folder put first on PATH.
+  const env = helmEnabled ? { ...req.env, PATH: `${helmShim(ctx)}${delimiter}${process.env['PATH'] ?? ''}` } : req.env;
   const r = await ctx.session.run({
     bin,
     args: buildKustomizeBuildArgs(req, appPath, ctx.tools.kustomize.version),
     cwd: root,
-    env: req.env,
+    env,
   });
   if (key && ctx.session.cache) ctx.session.cache.set(key, r.stdout);
   return { stdout: r.stdout, ...(key ? { key } : {}) };
+}
+
+/** A session folder holding `helm` -> the emulated release's helm binary. */
+function helmShim(ctx: { session: Session; tools: ToolSet }): string {
+  return ctx.session.once('helm-shim', () => {
+    const dir = ctx.session.tempDir('helm-bin');
+    symlinkSync(ctx.tools.helm.path, join(dir, 'helm'));
+    return dir;
+  });
 }
 
 /** Appends `patches` to the kustomization's `patches:` list and rewrites it with sorted keys, as Argo does. */

@@ -582,3 +582,50 @@ function withoutDestination(args: string[]): string[] {
 
 // Keep the symlink helper import used on all platforms.
 void mkdirSync;
+
+describe('render edge cases', () => {
+  it('should vendor a remote chart dependency from a mapped chart repository when retrying a missing dependency', async () => {
+    const r = fixtureRepo('remote-dep');
+    writeFile(join(r, 'withdep', 'Chart.yaml'), 'apiVersion: v2\nname: withdep\nversion: 0.1.0\ndependencies:\n  - name: foo\n    version: ^1.0.0\n    repository: https://charts.ex\n');
+    writeFile(join(r, 'withdep', 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: parent\n');
+    const mirror = chartMirror(['1.0.0', '1.4.0', '2.0.0']);
+    const { result } = await render(app({ source: { repoURL: REPO_URL, path: 'withdep' } }), {
+      repos: { [REPO_URL]: r },
+      chartRepos: { 'https://charts.ex': mirror },
+    });
+    const cm = find(result.manifests, 'ConfigMap', 'guestbook-foo')!['data'] as Record<string, string>;
+    expect(cm['chartVersion']).toBe('1.4.0');
+    const offline = await renderError(app({ source: { repoURL: REPO_URL, path: 'withdep' } }), { repos: { [REPO_URL]: r } });
+    expect(offline.message).toContain('chart foo version ^1.0.0 from https://charts.ex is not available offline');
+  });
+
+  it('should refuse config management plugins and Jsonnet naming the application', async () => {
+    const plugin = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests', plugin: { name: 'x' } } }), { repos });
+    expect(plugin.message).toContain('application guestbook: config management plugins are not supported');
+    const r = fixtureRepo('jsonnet');
+    writeFileSync(join(r, 'manifests', 'app.jsonnet'), '{}');
+    const jsonnet = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests' } }), { repos: { [REPO_URL]: r } });
+    expect(jsonnet.message).toContain('application guestbook: Jsonnet (app.jsonnet) is not supported');
+  });
+
+  it('should report app path errors with Argo messages', async () => {
+    expect((await renderError(app({ source: { repoURL: REPO_URL, path: 'nope' } }), { repos })).message).toContain('nope: app path does not exist');
+    expect((await renderError(app({ source: { repoURL: REPO_URL, path: '../x' } }), { repos })).message).toContain('../x: app path outside root');
+    expect((await renderError(app({ source: { repoURL: REPO_URL, path: '/abs' } }), { repos })).message).toContain('/abs: app path is absolute');
+    expect((await renderError(app({ source: { repoURL: REPO_URL, path: 'envs/p.yaml' } }), { repos })).message).toContain('envs/p.yaml: app path is not a directory');
+    const unmapped = await renderError(app({ source: { repoURL: 'https://git.example.com/other.git', path: 'x' } }), { repos });
+    expect(unmapped.hint).toContain('--repo https://git.example.com/other.git=<dir>');
+  });
+
+  it('should run kustomize --enable-helm with the emulated helm and the cluster flags', async () => {
+    const r = fixtureRepo('kust-helm');
+    writeFile(join(r, 'kh', 'kustomization.yaml'), 'helmCharts:\n  - name: chart\n    releaseName: kh\nhelmGlobals:\n  chartHome: ../\n');
+    const { result, commands } = await render(app({ source: { repoURL: REPO_URL, path: 'kh' } }), {
+      repos: { [REPO_URL]: r },
+      kustomizeBuildOptions: '--enable-helm --load-restrictor LoadRestrictionsNone',
+    });
+    const build = commands.find((c) => c.args[0] === 'build')!;
+    expect(build.args.slice(2)).toEqual(['--enable-helm', '--load-restrictor', 'LoadRestrictionsNone', '--helm-kube-version', '1.29.3', ...APIS.flatMap((a) => ['--helm-api-versions', a])]);
+    expect(find(result.manifests, 'Deployment', 'kh-web')).toBeDefined();
+  });
+});
