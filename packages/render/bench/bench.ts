@@ -36,8 +36,26 @@ function timed<T>(fn: () => T): { ms: number; value: T } {
   return { ms: performance.now() - t, value };
 }
 
-function renderer(deploy: string, understack: string, cache: string, out: string, record?: string): { ms: number; rssMb: number; ran: number; cached: number } {
-  const args = [BIN, deploy, '--understack', understack, '--cache-dir', cache, '--out', out, '--json', '--quiet', ...(record ? ['--record', record] : [])];
+function renderer(
+  deploy: string,
+  understack: string,
+  cache: string,
+  out: string,
+  record?: string,
+): { ms: number; rssMb: number; ran: number; cached: number } {
+  const args = [
+    BIN,
+    deploy,
+    '--understack',
+    understack,
+    '--cache-dir',
+    cache,
+    '--out',
+    out,
+    '--json',
+    '--quiet',
+    ...(record ? ['--record', record] : []),
+  ];
   const { ms, value } = timed(() => execFileSync('node', args, { maxBuffer: 1 << 30 }).toString());
   const summary = JSON.parse(value) as { ok: boolean; peakRssMb: number; tools: { ran: number; cached: number } };
   if (!summary.ok) throw new Error(`render failed: ${value}`);
@@ -46,7 +64,11 @@ function renderer(deploy: string, understack: string, cache: string, out: string
 
 function main(): void {
   const { values } = parseArgs({
-    options: { sites: { type: 'string', default: '50' }, rounds: { type: 'string', default: '2' }, keep: { type: 'boolean' } },
+    options: {
+      sites: { type: 'string', default: '50' },
+      rounds: { type: 'string', default: '2' },
+      keep: { type: 'boolean' },
+    },
   });
   const sites = Number(values.sites);
   // The machine may be shared: (a) and (b) are interleaved `rounds` times and the best of each is kept.
@@ -70,14 +92,23 @@ function main(): void {
       writeFileSync(p, content);
     }
     const home = join(replay, 'helm-home');
-    const lines = ['#!/bin/bash', 'set -e', `export HELM_CONFIG_HOME=${home}/config HELM_CACHE_HOME=${home}/cache HELM_DATA_HOME=${home}/data`];
-    ran.forEach((c, i) => lines.push(`(cd ${shellQuote(c.cwd)} && ${[c.bin, ...c.args].map(shellQuote).join(' ')}) > ${replay}/out-${i}.yaml`));
+    const lines = [
+      '#!/bin/bash',
+      'set -e',
+      `export HELM_CONFIG_HOME=${home}/config HELM_CACHE_HOME=${home}/cache HELM_DATA_HOME=${home}/data`,
+    ];
+    for (const [i, c] of ran.entries()) {
+      lines.push(
+        `(cd ${shellQuote(c.cwd)} && ${[c.bin, ...c.args].map(shellQuote).join(' ')}) > ${replay}/out-${i}.yaml`,
+      );
+    }
     writeFileSync(join(replay, 'run.sh'), `${lines.join('\n')}\n`);
     // (a) runs with the caller's environment, as a person would; (a') is the same script with the Go runtime
     // settings the renderer gives its tools (GO_TUNING), printed so the two effects can be told apart.
     const plainEnv = { ...process.env };
     for (const k of Object.keys(GO_TUNING)) delete plainEnv[k];
-    const script = (env: NodeJS.ProcessEnv) => timed(() => execFileSync('bash', [join(replay, 'run.sh')], { stdio: 'inherit', env }));
+    const script = (env: NodeJS.ProcessEnv) =>
+      timed(() => execFileSync('bash', [join(replay, 'run.sh')], { stdio: 'inherit', env }));
     let a = script(plainEnv);
     let aTuned = script({ ...plainEnv, ...GO_TUNING });
     for (let r = 1; r < rounds; r++) {
@@ -107,10 +138,35 @@ function main(): void {
       `\nbench:render: ${sites} sites + 1 global = ${sites + 1} clusters, ${ran.length} tool commands, ${availableParallelism()} cores, best of ${rounds} for (a) and (b)`,
     );
     console.log(row('(a) plain sequential script', a.ms, ''));
-    console.log(row("(a') same script, renderer's Go env", aTuned.ms, '', `  ${Object.entries(GO_TUNING).map(([k, v]) => `${k}=${v}`).join(' ')}`));
-    console.log(row('(b) renderer cold', b.ms, `<= 0.65 ${verdict(b.ms, 0.65)}`, `  ran ${b.ran}, peak RSS ${b.rssMb} MiB`));
-    console.log(row('(c) renderer warm, no change', c.ms, `<= 0.05 ${verdict(c.ms, 0.05)}`, `  ran ${c.ran}, cached ${c.cached}, peak RSS ${c.rssMb} MiB`));
-    console.log(row('(d) renderer, one site changed', d.ms, `<= 0.10 ${verdict(d.ms, 0.1)}`, `  ran ${d.ran}, cached ${d.cached}, peak RSS ${d.rssMb} MiB`));
+    console.log(
+      row(
+        "(a') same script, renderer's Go env",
+        aTuned.ms,
+        '',
+        `  ${Object.entries(GO_TUNING)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+      ),
+    );
+    console.log(
+      row('(b) renderer cold', b.ms, `<= 0.65 ${verdict(b.ms, 0.65)}`, `  ran ${b.ran}, peak RSS ${b.rssMb} MiB`),
+    );
+    console.log(
+      row(
+        '(c) renderer warm, no change',
+        c.ms,
+        `<= 0.05 ${verdict(c.ms, 0.05)}`,
+        `  ran ${c.ran}, cached ${c.cached}, peak RSS ${c.rssMb} MiB`,
+      ),
+    );
+    console.log(
+      row(
+        '(d) renderer, one site changed',
+        d.ms,
+        `<= 0.10 ${verdict(d.ms, 0.1)}`,
+        `  ran ${d.ran}, cached ${d.cached}, peak RSS ${d.rssMb} MiB`,
+      ),
+    );
     console.log(`(b) outputs == (a) outputs after sorting: ${same ? 'yes' : 'NO'} (${aOut.length} outputs)`);
     if (!same) process.exitCode = 1;
   } finally {

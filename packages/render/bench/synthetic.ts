@@ -28,7 +28,10 @@ export function buildSyntheticRepo(root: string, sites: number): { understack: s
     join(deploy, 'base', 'site-config', 'kustomization.yaml'),
     'resources:\n  - configmap.yaml\n  - networkpolicy.yaml\n',
   );
-  write(join(deploy, 'base', 'site-config', 'configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: site-config\ndata:\n  region: unset\n');
+  write(
+    join(deploy, 'base', 'site-config', 'configmap.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: site-config\ndata:\n  region: unset\n',
+  );
   write(
     join(deploy, 'base', 'site-config', 'networkpolicy.yaml'),
     'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n',

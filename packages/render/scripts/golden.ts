@@ -23,9 +23,14 @@ export interface GoldenCase {
 export function goldenCases(): GoldenCase[] {
   const root = understackRoot();
   const cases: GoldenCase[] = [
-    { name: 'fixture-deploy', deploy: join(PKG, 'test/fixtures/deploy'), understack: join(PKG, 'test/fixtures/understack') },
+    {
+      name: 'fixture-deploy',
+      deploy: join(PKG, 'test/fixtures/deploy'),
+      understack: join(PKG, 'test/fixtures/understack'),
+    },
   ];
-  if (existsSync(join(root, 'examples/deploy'))) cases.push({ name: 'examples-deploy', deploy: join(root, 'examples/deploy'), understack: root });
+  if (existsSync(join(root, 'examples/deploy')))
+    cases.push({ name: 'examples-deploy', deploy: join(root, 'examples/deploy'), understack: root });
   return cases;
 }
 

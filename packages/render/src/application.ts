@@ -6,15 +6,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputCache, sha256 } from './cache.js';
-import { RenderError, asRenderError, wrapSourceError } from './errors.js';
 import { directoryManifests } from './directory.js';
-import { type HelmContext, type RefTarget, fetchChart, helmTemplate } from './helm.js';
+import { asRenderError, RenderError, wrapSourceError } from './errors.js';
+import { fetchChart, type HelmContext, helmTemplate, type RefTarget } from './helm.js';
 import { kustomizeBuild } from './kustomize.js';
 import { parseUserYaml, splitYaml } from './manifests.js';
 import { checkOutOfBoundsSymlinks, resolveAppPath } from './paths.js';
-import { ChartRepoMap, RepoMap, normalizeRepoUrl } from './repos.js';
+import { ChartRepoMap, normalizeRepoUrl, RepoMap } from './repos.js';
 import { Session } from './session.js';
-import { type TargetState, applyTracking, maskSecrets, targetState } from './target.js';
+import { applyTracking, maskSecrets, type TargetState, targetState } from './target.js';
 import { type ToolSet, toolsFor } from './tools.js';
 import type { Application, ApplicationSource, K8sObject, TrackingMethod } from './types.js';
 
@@ -24,7 +24,23 @@ export const DEFAULT_KUBE_VERSION = '1.33.0';
 /** Built-in API list (group/version and group/version/Kind) used when no --api-versions are given. */
 export const DEFAULT_API_VERSIONS: readonly string[] = (() => {
   const gv: Record<string, string[]> = {
-    v1: ['ConfigMap', 'Endpoints', 'Event', 'LimitRange', 'Namespace', 'Node', 'PersistentVolume', 'PersistentVolumeClaim', 'Pod', 'PodTemplate', 'ReplicationController', 'ResourceQuota', 'Secret', 'Service', 'ServiceAccount'],
+    v1: [
+      'ConfigMap',
+      'Endpoints',
+      'Event',
+      'LimitRange',
+      'Namespace',
+      'Node',
+      'PersistentVolume',
+      'PersistentVolumeClaim',
+      'Pod',
+      'PodTemplate',
+      'ReplicationController',
+      'ResourceQuota',
+      'Secret',
+      'Service',
+      'ServiceAccount',
+    ],
     'apps/v1': ['ControllerRevision', 'DaemonSet', 'Deployment', 'ReplicaSet', 'StatefulSet'],
     'batch/v1': ['CronJob', 'Job'],
     'autoscaling/v2': ['HorizontalPodAutoscaler'],
@@ -172,7 +188,11 @@ function sourcesOf(app: Application): { sources: ApplicationSource[]; multi: boo
   const multi = Array.isArray(app.spec.sources) && app.spec.sources.length > 0;
   if (multi) return { sources: app.spec.sources!, multi };
   if (!app.spec.source) {
-    throw new RenderError('E_VALIDATION', 'spec.source or spec.sources must be specified', 'Add spec.source (or spec.sources) to the Application.');
+    throw new RenderError(
+      'E_VALIDATION',
+      'spec.source or spec.sources must be specified',
+      'Add spec.source (or spec.sources) to the Application.',
+    );
   }
   return { sources: [app.spec.source], multi };
 }
@@ -185,9 +205,13 @@ export function validateSources(app: Application): void {
   for (const s of sources) {
     if (s.ref === undefined || s.ref === '') continue;
     if (!REF_NAME.test(s.ref)) {
-      throw new RenderError('E_VALIDATION', `sources.ref ${s.ref} cannot contain any special characters except '_' and '-'`);
+      throw new RenderError(
+        'E_VALIDATION',
+        `sources.ref ${s.ref} cannot contain any special characters except '_' and '-'`,
+      );
     }
-    if (seen.has(s.ref)) throw new RenderError('E_VALIDATION', 'invalid sources: multiple sources had the same `ref` key');
+    if (seen.has(s.ref))
+      throw new RenderError('E_VALIDATION', 'invalid sources: multiple sources had the same `ref` key');
     seen.add(s.ref);
   }
 }
@@ -195,7 +219,8 @@ export function validateSources(app: Application): void {
 /** Applies a JSON merge patch (RFC 7386). */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as object) } : {};
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as object) } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -224,7 +249,10 @@ export function applySourceOverrides(source: ApplicationSource, appPath: string,
 }
 
 /** The explicit tool of a source or the one discovered from its files (Argo's `GetAppSourceType`). */
-export function detectSourceType(source: ApplicationSource, appPath: string): 'Helm' | 'Kustomize' | 'Directory' | 'Plugin' {
+export function detectSourceType(
+  source: ApplicationSource,
+  appPath: string,
+): 'Helm' | 'Kustomize' | 'Directory' | 'Plugin' {
   const explicit: ('Kustomize' | 'Helm' | 'Directory' | 'Plugin')[] = [];
   if (source.kustomize != null) explicit.push('Kustomize');
   if (source.helm != null) explicit.push('Helm');
@@ -243,7 +271,8 @@ export function detectSourceType(source: ApplicationSource, appPath: string): 'H
   for (const name of names) {
     if (statSync(join(appPath, name)).isDirectory()) continue;
     if (name.endsWith('Chart.yaml')) found = 'Helm';
-    else if (name === 'kustomization.yaml' || name === 'kustomization.yml' || name === 'Kustomization') found = 'Kustomize';
+    else if (name === 'kustomization.yaml' || name === 'kustomization.yml' || name === 'Kustomization')
+      found = 'Kustomize';
   }
   return found;
 }
@@ -303,7 +332,11 @@ function checkRefRevisions(source: ApplicationSource, refs: Record<string, RefTa
       );
     }
     byRepo.set(repo, { key: refVar, revision: rev(ref.targetRevision) });
-    if (!source.chart && repo === normalizeRepoUrl(source.repoURL) && rev(ref.targetRevision) !== rev(source.targetRevision)) {
+    if (
+      !source.chart &&
+      repo === normalizeRepoUrl(source.repoURL) &&
+      rev(ref.targetRevision) !== rev(source.targetRevision)
+    ) {
       throw new RenderError(
         'E_REF',
         `cannot reference a different revision of the same repository (${refVar} references "${rev(ref.targetRevision)}" while the application references "${rev(source.targetRevision)}")`,
@@ -364,7 +397,12 @@ export async function generateSource(
       valuesFileSchemes: ctx.valuesFileSchemes,
       globs: ctx.tools.valueFileGlobs,
     });
-    return { index, type: 'Helm', revision: fetched.version, objects: parseCached(ctx, out, `helm template of chart ${source.chart}`) };
+    return {
+      index,
+      type: 'Helm',
+      revision: fetched.version,
+      objects: parseCached(ctx, out, `helm template of chart ${source.chart}`),
+    };
   }
   const repo = ctx.repos.get(source.repoURL);
   const revision = ctx.repos.revision(source.repoURL);
@@ -374,7 +412,10 @@ export async function generateSource(
   const env = buildEnv(instance, destNs, project, merged, revision);
   const type = detectSourceType(merged, appPath);
   if (type === 'Plugin') {
-    throw new RenderError('E_UNSUPPORTED', `application ${app.metadata.name}: config management plugins are not supported by understack-render`);
+    throw new RenderError(
+      'E_UNSUPPORTED',
+      `application ${app.metadata.name}: config management plugins are not supported by understack-render`,
+    );
   }
   if (type === 'Helm') {
     const out = await helmTemplate(ctx, {
@@ -407,10 +448,15 @@ export async function generateSource(
     return { index, type, revision, objects: parseCached(ctx, out, `kustomize build of ${source.path}`) };
   }
   if (merged.directory?.jsonnet && Object.keys(merged.directory.jsonnet as object).length > 0) {
-    throw new RenderError('E_UNSUPPORTED', `application ${app.metadata.name}: Jsonnet is not supported by understack-render`);
+    throw new RenderError(
+      'E_UNSUPPORTED',
+      `application ${app.metadata.name}: Jsonnet is not supported by understack-render`,
+    );
   }
   const cache = ctx.session.cache;
-  const dirKey = cache ? sha256(JSON.stringify({ v: 1, tree: ctx.session.hasher.tree(appPath), directory: merged.directory ?? null })) : undefined;
+  const dirKey = cache
+    ? sha256(JSON.stringify({ v: 1, tree: ctx.session.hasher.tree(appPath), directory: merged.directory ?? null }))
+    : undefined;
   const hit = dirKey ? cache!.getJson<K8sObject[]>('objects', dirKey) : undefined;
   if (hit) return { index, type, revision, objects: hit };
   const objects = directoryManifests(repo.dir, appPath, merged.directory, app.metadata.name);
@@ -445,7 +491,15 @@ export async function renderApplicationWith(ctx: RenderContext, app: Application
   const target = targetState(all, destNs);
   const manifests = ctx.revealSecrets ? all : maskSecrets(all);
   if (!ctx.revealSecrets) target.resources = maskSecrets(target.resources);
-  return { name: app.metadata.name, instance, namespace: destNs, sources: results, manifests, target, warnings: [...target.warnings] };
+  return {
+    name: app.metadata.name,
+    instance,
+    namespace: destNs,
+    sources: results,
+    manifests,
+    target,
+    warnings: [...target.warnings],
+  };
 }
 
 /** Renders one Application with a fresh context; see {@link RenderOptions}. */

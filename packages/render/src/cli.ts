@@ -5,7 +5,7 @@
  */
 import { diffCommand } from './commands/diff.js';
 import { renderCommand } from './commands/render.js';
-import { RenderError, UsageError, formatError } from './errors.js';
+import { formatError, RenderError, UsageError } from './errors.js';
 import { removeAllSessionDirs, runInterruptCleanups } from './session.js';
 
 function installSignalHandlers(): void {
@@ -23,12 +23,17 @@ function installSignalHandlers(): void {
 export async function main(argv: string[]): Promise<void> {
   installSignalHandlers();
   try {
-    const code = argv[0] === 'diff' ? await diffCommand(argv.slice(1)) : await renderCommand(argv[0] === 'render' ? argv.slice(1) : argv);
+    const code =
+      argv[0] === 'diff'
+        ? await diffCommand(argv.slice(1))
+        : await renderCommand(argv[0] === 'render' ? argv.slice(1) : argv);
     process.exitCode = code;
   } catch (err) {
     const parseError = err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     if (err instanceof UsageError || parseError) {
-      process.stderr.write(`error: ${parseError ? (err as Error).message : formatError(err)}\nRun \`understack-render --help\` for usage.\n`);
+      process.stderr.write(
+        `error: ${parseError ? (err as Error).message : formatError(err)}\nRun \`understack-render --help\` for usage.\n`,
+      );
       process.exitCode = 2;
     } else if (err instanceof RenderError) {
       process.stderr.write(`error: ${formatError(err)}\n`);

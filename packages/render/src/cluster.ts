@@ -8,12 +8,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   type ApplicationResult,
+  createContext,
   type RenderContext,
   type RenderOptions,
-  createContext,
   renderApplicationWith,
 } from './application.js';
-import { RenderError, asRenderError } from './errors.js';
+import { asRenderError, RenderError } from './errors.js';
 import { readChartRepoConfig } from './repos.js';
 import { understackRoot } from './tools.js';
 import type { Application, K8sObject } from './types.js';
@@ -69,7 +69,11 @@ export interface ClusterResult {
 /** Clusters of a deploy repository: top-level folders with a deploy.yaml, sorted. */
 export function discoverClusters(deployRepo: string): string[] {
   if (!existsSync(deployRepo) || !statSync(deployRepo).isDirectory()) {
-    throw new RenderError('E_DEPLOY_REPO', `deploy repository ${deployRepo} is not a folder`, 'Pass the path of your deploy repository checkout.');
+    throw new RenderError(
+      'E_DEPLOY_REPO',
+      `deploy repository ${deployRepo} is not a folder`,
+      'Pass the path of your deploy repository checkout.',
+    );
   }
   return readdirSync(deployRepo)
     .filter((n) => !n.startsWith('.') && existsSync(join(deployRepo, n, 'deploy.yaml')))
@@ -92,8 +96,13 @@ function findKey(value: unknown, names: string[]): string | undefined {
 }
 
 /** The understack/deploy repo URLs named by the chart defaults and the cluster's deploy.yaml (deploy.yaml wins). */
-export function repoUrlsFromValues(chartValues: unknown, deployValues: unknown): { understack?: string; deploy?: string } {
-  const u = findKey(deployValues, ['understack_url', 'understackUrl']) ?? findKey(chartValues, ['understack_url', 'understackUrl']);
+export function repoUrlsFromValues(
+  chartValues: unknown,
+  deployValues: unknown,
+): { understack?: string; deploy?: string } {
+  const u =
+    findKey(deployValues, ['understack_url', 'understackUrl']) ??
+    findKey(chartValues, ['understack_url', 'understackUrl']);
   const d = findKey(deployValues, ['deploy_url', 'deployUrl']) ?? findKey(chartValues, ['deploy_url', 'deployUrl']);
   return { ...(u ? { understack: u } : {}), ...(d ? { deploy: d } : {}) };
 }
@@ -115,12 +124,20 @@ export async function renderClusterWith(
   try {
     const deployFile = join(deployRepo, cluster, 'deploy.yaml');
     if (!existsSync(deployFile)) {
-      throw new RenderError('E_CLUSTER', `cluster ${cluster}: ${deployFile} does not exist`, `Either: create ${cluster}/deploy.yaml, or pick a cluster from: ${discoverClusters(deployRepo).join(', ')}.`);
+      throw new RenderError(
+        'E_CLUSTER',
+        `cluster ${cluster}: ${deployFile} does not exist`,
+        `Either: create ${cluster}/deploy.yaml, or pick a cluster from: ${discoverClusters(deployRepo).join(', ')}.`,
+      );
     }
     const deployValues = ctx.session.readYaml(deployFile);
     const chartDir = join(understack, APP_OF_APPS_CHART);
     if (!existsSync(join(chartDir, 'Chart.yaml'))) {
-      throw new RenderError('E_CLUSTER', `the app-of-apps chart ${chartDir} does not exist`, 'Either: pass --understack <dir> pointing at an UnderStack checkout, or run from this repository.');
+      throw new RenderError(
+        'E_CLUSTER',
+        `the app-of-apps chart ${chartDir} does not exist`,
+        'Either: pass --understack <dir> pointing at an UnderStack checkout, or run from this repository.',
+      );
     }
     const chartValuesFile = join(chartDir, 'values.yaml');
     const chartValues = existsSync(chartValuesFile) ? ctx.session.readYaml(chartValuesFile) : {};
@@ -151,7 +168,8 @@ export async function renderClusterWith(
     out.root = await renderApplicationWith(ctx, root);
     const apps = out.root.manifests.filter(isApplication) as unknown as Application[];
     const skipped = out.root.manifests.filter((o) => o.kind === 'ApplicationSet');
-    for (const s of skipped) out.warnings.push(`ApplicationSet ${s.metadata?.name} is not expanded by understack-render`);
+    for (const s of skipped)
+      out.warnings.push(`ApplicationSet ${s.metadata?.name} is not expanded by understack-render`);
     progress.total += apps.length;
     out.apps = await Promise.all(
       apps.map(async (a): Promise<AppOutcome> => {
@@ -165,7 +183,12 @@ export async function renderClusterWith(
           progress.done++;
           opts.onProgress?.({ cluster, app: name, done: progress.done, total: progress.total, ok: false });
           const e = asRenderError(err);
-          return { name, error: new RenderError(e.code, `cluster ${cluster}, application ${name}: ${e.message}`, e.hint, { cause: err }) };
+          return {
+            name,
+            error: new RenderError(e.code, `cluster ${cluster}, application ${name}: ${e.message}`, e.hint, {
+              cause: err,
+            }),
+          };
         }
       }),
     );
@@ -183,7 +206,11 @@ function stripTracking(a: Application): Application {
 }
 
 /** Renders one cluster of a deploy repository (fresh context unless `opts.session` is given). */
-export async function renderCluster(deployRepo: string, cluster: string, opts: DeployRepoOptions = {}): Promise<ClusterResult> {
+export async function renderCluster(
+  deployRepo: string,
+  cluster: string,
+  opts: DeployRepoOptions = {},
+): Promise<ClusterResult> {
   const ctx = contextFor(deployRepo, opts);
   try {
     return await renderClusterWith(ctx, resolve(deployRepo), cluster, opts);
@@ -207,13 +234,21 @@ export function contextFor(deployRepo: string, opts: DeployRepoOptions): RenderC
 }
 
 /** Renders every cluster of a deploy repository (clusters and apps in parallel, tools bounded by cores). */
-export async function renderDeployRepoWith(ctx: RenderContext, deployRepo: string, opts: DeployRepoOptions): Promise<DeployRepoResult> {
+export async function renderDeployRepoWith(
+  ctx: RenderContext,
+  deployRepo: string,
+  opts: DeployRepoOptions,
+): Promise<DeployRepoResult> {
   const dir = resolve(deployRepo);
   const all = discoverClusters(dir);
   const wanted = opts.clusters && opts.clusters.length > 0 ? opts.clusters : all;
   for (const c of wanted) {
     if (!all.includes(c)) {
-      throw new RenderError('E_CLUSTER', `cluster ${c} not found in ${dir}`, `Either: pick one of ${all.join(', ') || '(none)'}, or create ${c}/deploy.yaml.`);
+      throw new RenderError(
+        'E_CLUSTER',
+        `cluster ${c} not found in ${dir}`,
+        `Either: pick one of ${all.join(', ') || '(none)'}, or create ${c}/deploy.yaml.`,
+      );
     }
   }
   const progress = { done: 0, total: 0 };

@@ -33,7 +33,10 @@ export function diffRenders(base: Map<string, string>, head: Map<string, string>
     const { cluster, app } = split(path);
     const key = `${cluster}/${app}`;
     let d = byApp.get(key);
-    if (!d) byApp.set(key, (d = { cluster, app, added: [], removed: [], changed: [] }));
+    if (!d) {
+      d = { cluster, app, added: [], removed: [], changed: [] };
+      byApp.set(key, d);
+    }
     return d;
   };
   const paths = [...new Set([...base.keys(), ...head.keys()])].sort();
@@ -45,7 +48,15 @@ export function diffRenders(base: Map<string, string>, head: Map<string, string>
     if (a === undefined) entry(p).added.push(file);
     else if (b === undefined) entry(p).removed.push(file);
     else entry(p).changed.push(file);
-    patches.set(p, unifiedDiff(a ?? '', b ?? '', a === undefined ? '/dev/null' : `base/${p}`, b === undefined ? '/dev/null' : `head/${p}`));
+    patches.set(
+      p,
+      unifiedDiff(
+        a ?? '',
+        b ?? '',
+        a === undefined ? '/dev/null' : `base/${p}`,
+        b === undefined ? '/dev/null' : `head/${p}`,
+      ),
+    );
   }
   const apps = [...byApp.values()];
   return {
@@ -117,8 +128,8 @@ function lineOps(x: string[], y: string[]): Op[] {
   const n = xm.length;
   const m = ym.length;
   if (n * m > 4_000_000) {
-    xm.forEach((l, k) => ops.push({ op: '-', line: l, ai: pre + k, bi: pre }));
-    ym.forEach((l, k) => ops.push({ op: '+', line: l, ai: pre + n, bi: pre + k }));
+    for (const [k, l] of xm.entries()) ops.push({ op: '-', line: l, ai: pre + k, bi: pre });
+    for (const [k, l] of ym.entries()) ops.push({ op: '+', line: l, ai: pre + n, bi: pre + k });
   } else {
     const dp: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
     for (let i = n - 1; i >= 0; i--) {

@@ -77,7 +77,9 @@ export function directoryManifests(
       } catch (err) {
         // Not a manifest at all (e.g. a values file): silently ignored, as Argo does.
         if (text.includes('apiVersion:') && text.includes('kind:') && text.includes('metadata:')) {
-          throw new RenderError('E_YAML', `failed to unmarshal "${rel}": ${(err as Error).message}`, undefined, { cause: err });
+          throw new RenderError('E_YAML', `failed to unmarshal "${rel}": ${(err as Error).message}`, undefined, {
+            cause: err,
+          });
         }
         continue;
       }
@@ -112,7 +114,10 @@ function parseSingleJson(text: string, rel: string): K8sObject {
     }
   }
   if (end >= 0 && trimmed.slice(end + 1).trim() !== '') {
-    throw new RenderError('E_DIRECTORY', `Found multiple objects in "${rel}". Only single objects are allowed in JSON files.`);
+    throw new RenderError(
+      'E_DIRECTORY',
+      `Found multiple objects in "${rel}". Only single objects are allowed in JSON files.`,
+    );
   }
   try {
     return JSON.parse(trimmed) as K8sObject;

@@ -7,12 +7,12 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { sha256 } from './cache.js';
-import { RenderError } from './errors.js';
-import { formatCommand } from './redact.js';
 import { envsubst } from './envsubst.js';
+import { RenderError } from './errors.js';
 import { expandGlob, hasGlobMeta } from './glob.js';
 import { toYaml } from './manifests.js';
 import { isInside, resolveRepoFile, resolveValueFile } from './paths.js';
+import { formatCommand } from './redact.js';
 import type { ChartRepoMap } from './repos.js';
 import { maxSatisfying, parseVersion } from './semver.js';
 import type { Session } from './session.js';
@@ -126,7 +126,11 @@ export function referencedSource(
 /** Resolves `$ref/...`: first segment dropped, env-substituted, inside the referenced repository's root. */
 function resolveRefFile(raw: string, ref: RefTarget, env: Record<string, string>, schemes: string[]): string {
   if (!ref.dir) {
-    throw new RenderError('E_REPO_UNMAPPED', `failed to find repo "${ref.repoURL}"`, `Map it with --repo ${ref.repoURL}=<dir>.`);
+    throw new RenderError(
+      'E_REPO_UNMAPPED',
+      `failed to find repo "${ref.repoURL}"`,
+      `Map it with --repo ${ref.repoURL}=<dir>.`,
+    );
   }
   const parts = raw.split('/');
   parts[0] = '';
@@ -187,7 +191,11 @@ export function resolveValueFiles(req: HelmTemplateRequest): { files: string[]; 
 export function buildHelmTemplateArgs(req: HelmTemplateRequest): HelmTemplateCommand {
   const helm = req.helm;
   if (helm.version && helm.version !== 'v3') {
-    throw new RenderError('E_HELM_VERSION', `helm version '${helm.version}' is not supported`, 'Remove spec.source.helm.version or set it to v3.');
+    throw new RenderError(
+      'E_HELM_VERSION',
+      `helm version '${helm.version}' is not supported`,
+      'Remove spec.source.helm.version or set it to v3.',
+    );
   }
   const release = helm.releaseName || req.appName;
   const namespace = helm.namespace || req.kustomizeNamespace || req.namespace;
@@ -260,8 +268,12 @@ export interface HelmContext {
 }
 
 /** Dependencies of a chart (`Chart.yaml` v2 or `requirements.yaml` v1). */
-function chartDependencies(session: Session, chartDir: string): { name: string; version?: string; repository?: string }[] {
-  const read = (f: string) => (existsSync(join(chartDir, f)) ? (session.readYaml(join(chartDir, f)) as Record<string, unknown> | null) : null);
+function chartDependencies(
+  session: Session,
+  chartDir: string,
+): { name: string; version?: string; repository?: string }[] {
+  const read = (f: string) =>
+    existsSync(join(chartDir, f)) ? (session.readYaml(join(chartDir, f)) as Record<string, unknown> | null) : null;
   const chart = read('Chart.yaml');
   const deps = (chart?.['dependencies'] ?? read('requirements.yaml')?.['dependencies'] ?? []) as {
     name: string;
@@ -285,7 +297,10 @@ export function chartHash(session: Session, chartDir: string, seen = new Set<str
 }
 
 /** Runs `helm template` for a request, with cache and Argo's missing-dependency retry. Returns stdout and cache key. */
-export async function helmTemplate(ctx: HelmContext, req: HelmTemplateRequest): Promise<{ stdout: string; key?: string }> {
+export async function helmTemplate(
+  ctx: HelmContext,
+  req: HelmTemplateRequest,
+): Promise<{ stdout: string; key?: string }> {
   const built = buildHelmTemplateArgs(req);
   const args = [...built.args];
   if (built.inlineValues !== undefined) {
@@ -313,19 +328,28 @@ export async function helmTemplate(ctx: HelmContext, req: HelmTemplateRequest): 
   });
   if (first.exitCode === 0) return { stdout: first.stdout, ...(key ? { key } : {}) };
   if (!MISSING_DEP.test(first.stderr)) {
-    throw templateFailure(ctx, args, first);
+    throw templateFailure(args, first);
   }
   const built2 = await buildDependencies(ctx, req.appPath, req.repoRoot);
-  const second = await ctx.session.run({ bin: ctx.tools.helm.path, args, cwd: built2, helmHome: true, allowFailure: true });
-  if (second.exitCode !== 0) throw templateFailure(ctx, args, second);
+  const second = await ctx.session.run({
+    bin: ctx.tools.helm.path,
+    args,
+    cwd: built2,
+    helmHome: true,
+    allowFailure: true,
+  });
+  if (second.exitCode !== 0) throw templateFailure(args, second);
   if (key && ctx.session.cache) ctx.session.cache.set(key, second.stdout);
   return { stdout: second.stdout, ...(key ? { key } : {}) };
 }
 
-function templateFailure(ctx: HelmContext, args: string[], r: { stderr: string; exitCode: number }): RenderError {
+function templateFailure(args: string[], r: { stderr: string; exitCode: number }): RenderError {
   const tail = r.stderr.trim().split('\n').slice(-15).join('\n');
   const display = formatCommand('helm', args);
-  return new RenderError('E_HELM_TEMPLATE', `failed to execute helm template command: \`${display}\` failed exit status ${r.exitCode}: ${tail}`);
+  return new RenderError(
+    'E_HELM_TEMPLATE',
+    `failed to execute helm template command: \`${display}\` failed exit status ${r.exitCode}: ${tail}`,
+  );
 }
 
 /**
@@ -358,7 +382,13 @@ async function buildDependencies(ctx: HelmContext, chartDir: string, repoRoot: s
     }
     const local = ctx.chartRepos.versions(repo, dep.name);
     const wanted = dep.version ?? '*';
-    const version = parseVersion(wanted) && !/[\^~<>=*xX| ,]/.test(wanted) ? wanted : maxSatisfying(local.map((c) => c.version), wanted);
+    const version =
+      parseVersion(wanted) && !/[\^~<>=*xX| ,]/.test(wanted)
+        ? wanted
+        : maxSatisfying(
+            local.map((c) => c.version),
+            wanted,
+          );
     const hit = local.find((c) => c.version === version);
     if (hit) {
       mkdirSync(join(copied, 'charts'), { recursive: true });
@@ -366,7 +396,12 @@ async function buildDependencies(ctx: HelmContext, chartDir: string, repoRoot: s
       else cpSync(hit.path, join(copied, 'charts', dep.name), { recursive: true, dereference: true });
       vendored = true;
     } else if (ctx.allowNetwork) {
-      await ctx.session.run({ bin: ctx.tools.helm.path, args: ['repo', 'add', dep.name, repo], cwd: copied, helmHome: true });
+      await ctx.session.run({
+        bin: ctx.tools.helm.path,
+        args: ['repo', 'add', dep.name, repo],
+        cwd: copied,
+        helmHome: true,
+      });
       needsBuild = true;
     } else {
       throw offlineChartError(dep.name, wanted, repo);
@@ -379,7 +414,12 @@ async function buildDependencies(ctx: HelmContext, chartDir: string, repoRoot: s
     // so the file:// charts are packaged directly, which is what dependency build does for them.
     for (const dep of deps.filter((d) => d.repository?.startsWith('file://'))) {
       const depDir = join(dirname(copied), relative(dirname(chartDir), resolve(chartDir, dep.repository!.slice(7))));
-      await ctx.session.run({ bin: ctx.tools.helm.path, args: ['package', depDir, '-d', join(copied, 'charts')], cwd: copied, helmHome: true });
+      await ctx.session.run({
+        bin: ctx.tools.helm.path,
+        args: ['package', depDir, '-d', join(copied, 'charts')],
+        cwd: copied,
+        helmHome: true,
+      });
     }
   }
   return copied;
@@ -444,12 +484,17 @@ export async function fetchChart(ctx: HelmContext, source: ApplicationSource): P
         rev,
       );
     } catch (err) {
-      throw new RenderError('E_REVISION', `invalid revision '${rev}': ${(err as Error).message}`, undefined, { cause: err });
+      throw new RenderError('E_REVISION', `invalid revision '${rev}': ${(err as Error).message}`, undefined, {
+        cause: err,
+      });
     }
     if (!best) {
       if (ctx.chartRepos.dir(source.repoURL) === undefined) throw offlineChartError(chart, rev, source.repoURL);
       if (isOciRepo(source.repoURL)) {
-        throw new RenderError('E_REVISION', `invalid revision: version matching constraint not found in ${local.length} tags`);
+        throw new RenderError(
+          'E_REVISION',
+          `invalid revision: version matching constraint not found in ${local.length} tags`,
+        );
       }
       if (local.length === 0) throw new RenderError('E_REVISION', `chart '${chart}' not found in index`);
       throw new RenderError(
@@ -479,7 +524,10 @@ const extracted = new WeakMap<Session, Map<string, Promise<string>>>();
 async function extractChart(ctx: HelmContext, path: string, chart: string, dest: string): Promise<string> {
   if (!path.endsWith('.tgz')) return path;
   let memo = extracted.get(ctx.session);
-  if (!memo) extracted.set(ctx.session, (memo = new Map()));
+  if (!memo) {
+    memo = new Map();
+    extracted.set(ctx.session, memo);
+  }
   let p = memo.get(path);
   if (!p) {
     p = (async () => {
@@ -493,7 +541,10 @@ async function extractChart(ctx: HelmContext, path: string, chart: string, dest:
       const dir = join(out, chart);
       if (!existsSync(join(dir, 'Chart.yaml'))) {
         const found = readdirSync(out);
-        throw new RenderError('E_CHART_PULL', `${path} does not contain ${chart}/Chart.yaml (found: ${found.join(', ')})`);
+        throw new RenderError(
+          'E_CHART_PULL',
+          `${path} does not contain ${chart}/Chart.yaml (found: ${found.join(', ')})`,
+        );
       }
       return dir;
     })();

@@ -21,8 +21,8 @@ export {
   validateSources,
 } from './application.js';
 export { defaultCacheDir, OutputCache } from './cache.js';
-export { asRenderError, formatError, RenderError, UsageError } from './errors.js';
 export { envsubst, goExpand } from './envsubst.js';
+export { asRenderError, formatError, RenderError, UsageError } from './errors.js';
 export {
   buildHelmPullArgs,
   buildHelmTemplateArgs,

@@ -7,8 +7,8 @@
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, join, relative, resolve } from 'node:path';
 import { sha256 } from './cache.js';
-import { RenderError } from './errors.js';
 import { envsubst } from './envsubst.js';
+import { RenderError } from './errors.js';
 import { normalizeKubeVersion } from './helm.js';
 import { parseUserYaml, toYaml } from './manifests.js';
 import { isInside } from './paths.js';
@@ -41,7 +41,10 @@ function mapToEditAddArgs(m: Record<string, string>): string[] {
 }
 
 /** The edits Argo runs for `spec.kustomize`, in its order (components are filtered when run). */
-export function buildKustomizeEdits(k: KustomizeSource | null | undefined, env: Record<string, string>): KustomizeEdit[] {
+export function buildKustomizeEdits(
+  k: KustomizeSource | null | undefined,
+  env: Record<string, string>,
+): KustomizeEdit[] {
   if (!k) return [];
   const edits: KustomizeEdit[] = [];
   const edit = (...args: string[]) => edits.push({ kind: 'edit', args: ['edit', ...args] });
@@ -54,7 +57,8 @@ export function buildKustomizeEdits(k: KustomizeSource | null | undefined, env: 
       'replicas',
       ...k.replicas.map((r) => {
         const n = typeof r.count === 'number' ? r.count : Number.parseInt(String(r.count), 10);
-        if (!Number.isInteger(n)) throw new RenderError('E_KUSTOMIZE', `replicas ${r.name}: count '${r.count}' is not an integer`);
+        if (!Number.isInteger(n))
+          throw new RenderError('E_KUSTOMIZE', `replicas ${r.name}: count '${r.count}' is not an integer`);
         return `${r.name}=${n}`;
       }),
     );
@@ -167,7 +171,10 @@ function strings(v: unknown, out: string[] = []): string[] {
 }
 
 /** Runs the edits and the build; returns kustomize's stdout. */
-export async function kustomizeBuild(ctx: { session: Session; tools: ToolSet }, req: KustomizeRequest): Promise<{ stdout: string; key?: string }> {
+export async function kustomizeBuild(
+  ctx: { session: Session; tools: ToolSet },
+  req: KustomizeRequest,
+): Promise<{ stdout: string; key?: string }> {
   const edits = buildKustomizeEdits(req.kustomize, req.env);
   const bin = ctx.tools.kustomize.path;
   const relApp = relative(req.repoRoot, req.appPath);
@@ -219,7 +226,9 @@ export async function kustomizeBuild(ctx: { session: Session; tools: ToolSet }, 
       }
       let args = e.args;
       if (args[1] === 'add' && args[2] === 'component' && req.kustomize?.ignoreMissingComponents) {
-        const found = args.slice(3).filter((c) => isInside(root, resolve(appPath, c)) && existsSync(resolve(appPath, c)));
+        const found = args
+          .slice(3)
+          .filter((c) => isInside(root, resolve(appPath, c)) && existsSync(resolve(appPath, c)));
         if (found.length === 0) continue;
         args = [...args.slice(0, 3), ...found];
       }
@@ -255,7 +264,10 @@ export function applyPatches(appPath: string, patches: unknown[]): void {
   const file = join(appPath, name);
   const doc = parseUserYaml(readFileSync(file, 'utf8'), file);
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new RenderError('E_KUSTOMIZE', `expected kustomization.yaml to be type map[string]any, but got ${typeof doc}`);
+    throw new RenderError(
+      'E_KUSTOMIZE',
+      `expected kustomization.yaml to be type map[string]any, but got ${typeof doc}`,
+    );
   }
   const k = doc as Record<string, unknown>;
   const existing = k['patches'];
@@ -265,4 +277,3 @@ export function applyPatches(appPath: string, patches: unknown[]): void {
   k['patches'] = [...((existing as unknown[]) ?? []), ...patches];
   writeFileSync(file, toYaml(k));
 }
-

@@ -29,7 +29,9 @@ export function resourceFileName(obj: K8sObject): string {
 }
 
 /** Every (cluster, app, result) of a render, root first, apps sorted. */
-export function* appResults(r: DeployRepoResult): Generator<{ cluster: string; app: string; result: ApplicationResult }> {
+export function* appResults(
+  r: DeployRepoResult,
+): Generator<{ cluster: string; app: string; result: ApplicationResult }> {
   for (const c of r.clusters) {
     if (c.root) yield { cluster: c.cluster, app: ROOT_APP, result: c.root };
     for (const a of c.apps) if (a.result) yield { cluster: c.cluster, app: a.name, result: a.result };
@@ -163,9 +165,10 @@ export function yamlStream(r: DeployRepoResult, mode: RenderMode): string {
 export function jsonStream(r: DeployRepoResult, mode: RenderMode): string {
   const clusters = r.clusters.map((c) => ({
     name: c.cluster,
-    apps: [...(c.root ? [{ name: ROOT_APP, result: c.root }] : []), ...c.apps.filter((a) => a.result).map((a) => ({ name: a.name, result: a.result! }))].map(
-      (a) => ({ name: a.name, objects: objectsFor(a.result, mode) }),
-    ),
+    apps: [
+      ...(c.root ? [{ name: ROOT_APP, result: c.root }] : []),
+      ...c.apps.filter((a) => a.result).map((a) => ({ name: a.name, result: a.result! })),
+    ].map((a) => ({ name: a.name, objects: objectsFor(a.result, mode) })),
   }));
   return `${JSON.stringify({ clusters }, null, 2)}\n`;
 }
@@ -178,7 +181,13 @@ export interface RenderSummary {
   clusters: {
     name: string;
     error?: { code: string; message: string; hint?: string };
-    apps: { name: string; resources: number; hooks: number; warnings: string[]; error?: { code: string; message: string; hint?: string } }[];
+    apps: {
+      name: string;
+      resources: number;
+      hooks: number;
+      warnings: string[];
+      error?: { code: string; message: string; hint?: string };
+    }[];
     warnings: string[];
   }[];
   totals: { clusters: number; apps: number; failed: number; resources: number };
@@ -197,7 +206,14 @@ function errJson(e: { code: string; message: string; hint?: string | undefined }
 export function summarize(
   r: DeployRepoResult,
   mode: RenderMode,
-  meta: { argocdVersion: string; durationMs: number; commands: { cached: boolean; offline?: boolean }[]; cacheHits: number; cacheMisses: number; out?: string },
+  meta: {
+    argocdVersion: string;
+    durationMs: number;
+    commands: { cached: boolean; offline?: boolean }[];
+    cacheHits: number;
+    cacheMisses: number;
+    out?: string;
+  },
 ): RenderSummary {
   const clusters = r.clusters.map((c: ClusterResult) => ({
     name: c.cluster,

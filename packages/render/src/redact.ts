@@ -4,7 +4,15 @@
  * `@understack/scripts`' runner) so a warm render does not pay for loading execa at startup.
  */
 
-const SECRET_FLAGS = new Set(['--password', '--pass', '--token', '--client-secret', '--key-password', '--cert-password', '--secret']);
+const SECRET_FLAGS = new Set([
+  '--password',
+  '--pass',
+  '--token',
+  '--client-secret',
+  '--key-password',
+  '--cert-password',
+  '--secret',
+]);
 const SECRET_KEY = /(pass(word|wd)?|secret|token|api[-_]?key|credential|private[-_]?key)/i;
 const SET_FLAGS = new Set(['--set', '--set-string', '--set-json', '--set-literal']);
 
@@ -25,5 +33,7 @@ export function redactArgs(args: readonly string[]): string[] {
 
 /** A printable, redacted, shell-quoted command line. */
 export function formatCommand(file: string, args: readonly string[]): string {
-  return [file, ...redactArgs(args)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
+  return [file, ...redactArgs(args)]
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`))
+    .join(' ');
 }

@@ -96,7 +96,8 @@ export function readChartRepoConfig(deployRepo: string): Record<string, string> 
     throw new RenderError('E_CONFIG', `${file}: chartRepositories: must be a map of repoURL to folder`);
   }
   for (const [url, dir] of Object.entries(repos)) {
-    if (typeof dir !== 'string') throw new RenderError('E_CONFIG', `${file}: chartRepositories.${url}: must be a folder path`);
+    if (typeof dir !== 'string')
+      throw new RenderError('E_CONFIG', `${file}: chartRepositories.${url}: must be a folder path`);
     out[url] = resolve(dirname(file), dir);
   }
   return out;

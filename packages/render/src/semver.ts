@@ -13,7 +13,8 @@ export interface SemVer {
   parts: number;
 }
 
-const LOOSE = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
+const LOOSE =
+  /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 
 /** Masterminds `NewVersion` (lenient): `1`, `1.2`, `v1.2.3-rc.1+b` all parse. */
 export function parseVersion(s: string): SemVer | undefined {
@@ -57,7 +58,10 @@ function comparePre(a: string, b: string): number {
 /** Orders versions (prerelease lower than its release). */
 export function compareVersions(a: SemVer, b: SemVer): number {
   return (
-    Math.sign(a.major - b.major) || Math.sign(a.minor - b.minor) || Math.sign(a.patch - b.patch) || comparePre(a.pre, b.pre)
+    Math.sign(a.major - b.major) ||
+    Math.sign(a.minor - b.minor) ||
+    Math.sign(a.patch - b.patch) ||
+    comparePre(a.pre, b.pre)
   );
 }
 
@@ -67,7 +71,8 @@ interface Term {
   hasPre: boolean;
 }
 
-const TERM = /^(=|!=|>=|=>|<=|=<|>|<|~>?|\^)?\s*(v?[0-9xX*]+(?:\.[0-9xX*]+)?(?:\.[0-9xX*]+)?(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$/;
+const TERM =
+  /^(=|!=|>=|=>|<=|=<|>|<|~>?|\^)?\s*(v?[0-9xX*]+(?:\.[0-9xX*]+)?(?:\.[0-9xX*]+)?(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$/;
 
 function parseTerm(raw: string): Term {
   const m = TERM.exec(raw.trim());
@@ -87,7 +92,7 @@ function parseTerm(raw: string): Term {
   };
   const hasPre = base.pre !== '';
   const wildAt = segs.findIndex((x) => wild(x));
-  const dirtyLevel = wildAt >= 0 ? wildAt : segs.length < 3 ? segs.length : 3; // first omitted/wild part
+  const dirtyLevel = wildAt >= 0 ? wildAt : Math.min(segs.length, 3); // first omitted/wild part
   const cmp = (v: SemVer) => compareVersions(v, base);
   const upper = (level: number): SemVer =>
     level <= 0
@@ -95,7 +100,8 @@ function parseTerm(raw: string): Term {
       : level === 1
         ? { ...base, major: base.major + 1, minor: 0, patch: 0, pre: '' }
         : { ...base, minor: base.minor + 1, patch: 0, pre: '' };
-  const below = (v: SemVer, u: SemVer) => compareVersions(v, { ...u, pre: '' }) < 0 && !(v.pre && compareVersions({ ...v, pre: '' }, u) === 0);
+  const below = (v: SemVer, u: SemVer) =>
+    compareVersions(v, { ...u, pre: '' }) < 0 && !(v.pre && compareVersions({ ...v, pre: '' }, u) === 0);
   let check: Check;
   switch (op) {
     case '':

@@ -268,7 +268,17 @@ export class Session {
 
   /** Records a command Argo would run that the renderer satisfied without running it. */
   note(bin: string, args: string[], cwd: string): void {
-    this.commands.push({ bin, args, cwd, env: {}, display: formatCommand(bin, args), cached: false, exitCode: 0, durationMs: 0, offline: true });
+    this.commands.push({
+      bin,
+      args,
+      cwd,
+      env: {},
+      display: formatCommand(bin, args),
+      cached: false,
+      exitCode: 0,
+      durationMs: 0,
+      offline: true,
+    });
   }
 
   /** Deletes the temp folder (unless it is a caller-provided work dir). */

@@ -23,13 +23,22 @@ export interface TrackingOptions {
 }
 
 /** Argo's `SetAppInstance` on every object except CRDs (mutates and returns `objs`). */
-export function applyTracking(objs: K8sObject[], instance: string, destNamespace: string, t: TrackingOptions): K8sObject[] {
+export function applyTracking(
+  objs: K8sObject[],
+  instance: string,
+  destNamespace: string,
+  t: TrackingOptions,
+): K8sObject[] {
   for (const obj of objs) {
     if (isCrd(obj)) continue;
-    const md = (obj.metadata ??= {});
+    obj.metadata ??= {};
+    const md = obj.metadata;
     if (t.method === 'annotation' || t.method === 'annotation+label') {
       const ns = md.namespace || destNamespace;
-      md.annotations = { ...md.annotations, [TRACKING_ANNOTATION]: `${instance}:${groupOf(obj)}/${obj.kind ?? ''}:${ns}/${md.name ?? ''}` };
+      md.annotations = {
+        ...md.annotations,
+        [TRACKING_ANNOTATION]: `${instance}:${groupOf(obj)}/${obj.kind ?? ''}:${ns}/${md.name ?? ''}`,
+      };
     }
     if (t.method === 'label' || t.method === 'annotation+label') {
       const value = t.method === 'annotation+label' ? instance.slice(0, 63) : instance;
@@ -60,7 +69,10 @@ export function maskSecrets(objs: K8sObject[]): K8sObject[] {
     if (Object.keys(data).length > 0) copy['data'] = data;
     const ann = obj.metadata?.annotations;
     if (ann?.['kubectl.kubernetes.io/last-applied-configuration']) {
-      copy.metadata = { ...obj.metadata, annotations: { ...ann, 'kubectl.kubernetes.io/last-applied-configuration': '++++++++' } };
+      copy.metadata = {
+        ...obj.metadata,
+        annotations: { ...ann, 'kubectl.kubernetes.io/last-applied-configuration': '++++++++' },
+      };
     }
     return copy;
   });
@@ -126,12 +138,22 @@ export function hookPhases(obj: K8sObject): { isHook: boolean; phases: string[] 
   const ann = obj.metadata?.annotations ?? {};
   const argo = ann['argocd.argoproj.io/hook'];
   if (argo !== undefined) {
-    const phases = argo.split(',').map((s) => s.trim()).filter(Boolean);
+    const phases = argo
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     return { isHook: true, phases };
   }
   const helm = ann['helm.sh/hook'];
   if (helm !== undefined) {
-    const phases = [...new Set(helm.split(',').map((s) => HELM_HOOK_PHASES[s.trim()]).filter((p): p is string => !!p))];
+    const phases = [
+      ...new Set(
+        helm
+          .split(',')
+          .map((s) => HELM_HOOK_PHASES[s.trim()])
+          .filter((p): p is string => !!p),
+      ),
+    ];
     return { isHook: true, phases };
   }
   return { isHook: false, phases: [] };

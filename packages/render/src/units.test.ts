@@ -13,11 +13,14 @@ import { maxSatisfying, parseVersion } from './semver.js';
 describe(envsubst, () => {
   it.each([
     ['$A-$B', 'x-y'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Go os.Expand syntax under test, not a JS template
     ['${A}b', 'xb'],
     ['pa$$wd', 'pa$wd'],
     ['pa$wd', 'pa'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Go os.Expand syntax under test, not a JS template
     ['${NOPE}x', 'x'],
     ['end$', 'end$'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Go os.Expand syntax under test, not a JS template
     ['${}x', 'x'],
     ['$1x', 'x'],
     ['no vars', 'no vars'],
@@ -82,14 +85,36 @@ describe(globToRegExp, () => {
     ['*.yaml', true, 'sub/a.yaml', true],
     ['{a,b}.yaml', true, 'b.yaml', true],
     ['[ab].yaml', false, 'c.yaml', false],
-  ])('should match %s (cross-slash %s) against %s: %s', (p, cross, s, ok) => expect(globToRegExp(p, cross).test(s)).toBe(ok));
+  ])('should match %s (cross-slash %s) against %s: %s', (p, cross, s, ok) =>
+    expect(globToRegExp(p, cross).test(s)).toBe(ok),
+  );
 });
 
 describe(redactArgs, () => {
   it('should mask credential flags, secret-looking --set keys and URL passwords', () => {
     expect(
-      redactArgs(['--password', 'hunter2', '--set', 'db.password=x', '--set', 'replicas=2', '--repo', 'https://u:p@h/c', '--token=abc']),
-    ).toEqual(['--password', '******', '--set', 'db.password=******', '--set', 'replicas=2', '--repo', 'https://u:******@h/c', '--token=******']);
+      redactArgs([
+        '--password',
+        'hunter2',
+        '--set',
+        'db.password=x',
+        '--set',
+        'replicas=2',
+        '--repo',
+        'https://u:p@h/c',
+        '--token=abc',
+      ]),
+    ).toEqual([
+      '--password',
+      '******',
+      '--set',
+      'db.password=******',
+      '--set',
+      'replicas=2',
+      '--repo',
+      'https://u:******@h/c',
+      '--token=******',
+    ]);
     expect(formatCommand('helm', ['--set', 'a=b c'])).toBe("helm --set 'a=b c'");
   });
 });
@@ -109,7 +134,10 @@ describe(normalizeRepoUrl, () => {
 
 describe(splitYaml, () => {
   it('should read YAML 1.1 booleans like go-yaml but keep timestamps as strings', () => {
-    const [o] = splitYaml('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {on: yes, t: 2024-01-01}\n', 't');
+    const [o] = splitYaml(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {on: yes, t: 2024-01-01}\n',
+      't',
+    );
     expect(o!['data']).toEqual({ true: true, t: '2024-01-01' });
   });
 
@@ -120,7 +148,9 @@ describe(splitYaml, () => {
 
 describe(resourceFileName, () => {
   it('should name files by kind, group, namespace and name', () => {
-    expect(resourceFileName({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w', namespace: 'n' } })).toBe('Deployment.apps_n_w.yaml');
+    expect(
+      resourceFileName({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w', namespace: 'n' } }),
+    ).toBe('Deployment.apps_n_w.yaml');
     expect(resourceFileName({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } })).toBe('Namespace_x.yaml');
   });
 });

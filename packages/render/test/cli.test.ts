@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { FIXTURES, cleanupTemps, gitInit, tempDir } from './helpers.js';
+import { cleanupTemps, FIXTURES, gitInit, tempDir } from './helpers.js';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(PKG, 'bin', 'understack-render.js');
@@ -59,7 +59,12 @@ describe(main, () => {
     const r = await cli([deployCopy(), '--understack', UNDERSTACK, '--no-cache', '--out', out, '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ ok: true, argocdVersion: '3.5', mode: 'target', totals: { clusters: 3, apps: 2, failed: 0 } });
+    expect(summary).toMatchObject({
+      ok: true,
+      argocdVersion: '3.5',
+      mode: 'target',
+      totals: { clusters: 3, apps: 2, failed: 0 },
+    });
     const site = join(out, 'site-a', 'site-a-nautobot-worker');
     // The multi-source site app holds the chart's worker Deployment and the overlay's ExternalSecret.
     expect(readdirSync(site).sort()).toEqual([
@@ -69,8 +74,12 @@ describe(main, () => {
     ]);
     expect(readFileSync(join(site, 'Deployment.apps_nautobot_nautobot-worker.yaml'), 'utf8')).toContain('- site-a');
     // Secret values are masked unless --reveal-secrets.
-    expect(readFileSync(join(site, 'Secret_nautobot_nautobot-worker-token.yaml'), 'utf8')).not.toContain('not-a-real-token');
-    expect(existsSync(join(out, 'site-a', 'app-of-apps', 'Application.argoproj.io_argocd_site-a-nautobot-worker.yaml'))).toBe(true);
+    expect(readFileSync(join(site, 'Secret_nautobot_nautobot-worker-token.yaml'), 'utf8')).not.toContain(
+      'not-a-real-token',
+    );
+    expect(
+      existsSync(join(out, 'site-a', 'app-of-apps', 'Application.argoproj.io_argocd_site-a-nautobot-worker.yaml')),
+    ).toBe(true);
   });
 
   it('should report every failing app with cluster, app and source index and still render the others', async () => {
@@ -78,7 +87,9 @@ describe(main, () => {
     writeFileSync(join(d, 'site-b', 'nautobot-worker', 'values.yaml'), 'queue: [unclosed\n');
     const r = await cli([d, '--understack', UNDERSTACK, '--no-cache', '--json']);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('cluster site-b, application site-b-nautobot-worker: failed to generate manifest for source 1 of 2:');
+    expect(r.stderr).toContain(
+      'cluster site-b, application site-b-nautobot-worker: failed to generate manifest for source 1 of 2:',
+    );
     const summary = JSON.parse(r.stdout);
     expect(summary.ok).toBe(false);
     expect(summary.clusters.find((c: { name: string }) => c.name === 'site-a').apps[0].resources).toBe(3);
@@ -116,7 +127,8 @@ describe(main, () => {
       reject: false,
       env: { TMPDIR: tmp },
     });
-    for (let i = 0; i < 400 && readdirSync(tmp).length === 0 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 400 && readdirSync(tmp).length === 0 && child.exitCode === null; i++)
+      await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGINT');
     const r = await child;
     expect([0, 130]).toContain(r.exitCode);
@@ -130,19 +142,56 @@ describe(main, () => {
     gitInit(root);
     writeFileSync(join(root, 'deploy', 'site-a', 'nautobot-worker', 'values.yaml'), 'queue: site-a\nreplicas: 2\n');
     const env = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
-    const same = await cli(['diff', join(root, 'deploy'), '--base', 'HEAD', '--head', 'HEAD', '--understack', join(root, 'understack'), '--no-cache', '--exit-code']);
+    const same = await cli([
+      'diff',
+      join(root, 'deploy'),
+      '--base',
+      'HEAD',
+      '--head',
+      'HEAD',
+      '--understack',
+      join(root, 'understack'),
+      '--no-cache',
+      '--exit-code',
+    ]);
     expect(same.exitCode, same.stderr).toBe(0);
     expect(same.stdout).toContain('No differences.');
-    const work = await cli(['diff', join(root, 'deploy'), '--base', 'HEAD', '--understack', join(root, 'understack'), '--no-cache', '--exit-code']);
+    const work = await cli([
+      'diff',
+      join(root, 'deploy'),
+      '--base',
+      'HEAD',
+      '--understack',
+      join(root, 'understack'),
+      '--no-cache',
+      '--exit-code',
+    ]);
     expect(work.exitCode, work.stderr).toBe(1);
     expect(work.stdout).toContain('=== site-a/site-a-nautobot-worker: 0 added, 0 removed, 1 changed');
     expect(work.stdout).toContain('-  replicas: 1\n+  replicas: 2');
     expect(work.stdout).toContain('Summary: 0 added, 0 removed, 1 changed in 1 application(s).');
     execFileSync('git', ['-C', root, 'commit', '-qam', 'two replicas'], { env: { ...process.env, ...env } });
-    const json = await cli(['diff', join(root, 'deploy'), '--base', 'HEAD~1', '--head', 'HEAD', '--understack', join(root, 'understack'), '--no-cache', '--json']);
+    const json = await cli([
+      'diff',
+      join(root, 'deploy'),
+      '--base',
+      'HEAD~1',
+      '--head',
+      'HEAD',
+      '--understack',
+      join(root, 'understack'),
+      '--no-cache',
+      '--json',
+    ]);
     expect(json.exitCode, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout).apps).toEqual([
-      { cluster: 'site-a', app: 'site-a-nautobot-worker', added: [], removed: [], changed: ['Deployment.apps_nautobot_nautobot-worker.yaml'] },
+      {
+        cluster: 'site-a',
+        app: 'site-a-nautobot-worker',
+        added: [],
+        removed: [],
+        changed: ['Deployment.apps_nautobot_nautobot-worker.yaml'],
+      },
     ]);
     // worktrees are cleaned up
     expect(execFileSync('git', ['-C', root, 'worktree', 'list']).toString().trim().split('\n')).toHaveLength(1);

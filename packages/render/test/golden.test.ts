@@ -3,17 +3,23 @@
  * test/golden/<case>/ tree (regenerate with `pnpm --filter @understack/render generate`).
  */
 import { describe, expect, it } from 'vitest';
-import { renderDeployRepo } from '../src/cluster.js';
 import { goldenCases, goldenDir, readTree, renderCase } from '../scripts/golden.js';
+import { renderDeployRepo } from '../src/cluster.js';
 
 describe(renderDeployRepo, () => {
   for (const c of goldenCases()) {
     it(`should render ${c.name} exactly as its golden files`, async () => {
       const want = readTree(goldenDir(c.name));
-      expect(want.size, `no golden files for ${c.name}: run \`pnpm --filter @understack/render generate\``).toBeGreaterThan(0);
+      expect(
+        want.size,
+        `no golden files for ${c.name}: run \`pnpm --filter @understack/render generate\``,
+      ).toBeGreaterThan(0);
       const got = await renderCase(c);
-      expect([...got.keys()].sort(), 'file list drifted: run `pnpm --filter @understack/render generate`').toEqual([...want.keys()].sort());
-      for (const [path, content] of got) expect(content, `${path} drifted: run \`pnpm --filter @understack/render generate\``).toBe(want.get(path));
+      expect([...got.keys()].sort(), 'file list drifted: run `pnpm --filter @understack/render generate`').toEqual(
+        [...want.keys()].sort(),
+      );
+      for (const [path, content] of got)
+        expect(content, `${path} drifted: run \`pnpm --filter @understack/render generate\``).toBe(want.get(path));
     });
   }
 

@@ -37,7 +37,13 @@ export function fixtureRepo(name = 'repo'): string {
 export function gitInit(dir: string): string {
   const git = (...args: string[]) =>
     execFileSync('git', ['-C', dir, ...args], {
-      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@e',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@e',
+      },
     })
       .toString()
       .trim();
@@ -54,14 +60,22 @@ export function chartMirror(versions: string[], chart = 'foo'): string {
     const work = tempDir('pkg-');
     cpSync(join(FIXTURES, 'mirror', 'src', 'foo'), join(work, chart), { recursive: true });
     const chartYaml = join(work, chart, 'Chart.yaml');
-    writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace('name: foo', `name: ${chart}`).replace('version: 0.0.0', `version: ${v}`));
+    writeFileSync(
+      chartYaml,
+      readFileSync(chartYaml, 'utf8').replace('name: foo', `name: ${chart}`).replace('version: 0.0.0', `version: ${v}`),
+    );
     execFileSync('tar', ['-czf', join(mirror, `${chart}-${v}.tgz`), '-C', work, chart]);
   }
   return mirror;
 }
 
 /** An Application with the spec's defaults: `guestbook` in `argocd`, destination `prod`, project default. */
-export function app(spec: { source?: ApplicationSource; sources?: ApplicationSource[]; namespace?: string; destNamespace?: string }): Application {
+export function app(spec: {
+  source?: ApplicationSource;
+  sources?: ApplicationSource[];
+  namespace?: string;
+  destNamespace?: string;
+}): Application {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
@@ -97,7 +111,10 @@ export async function render(
 }
 
 /** Like {@link render} but returns the error message (fails the test when rendering succeeds). */
-export async function renderError(a: Application, opts: RenderOptions = {}): Promise<{ message: string; hint: string; commands: ToolCommand[] }> {
+export async function renderError(
+  a: Application,
+  opts: RenderOptions = {},
+): Promise<{ message: string; hint: string; commands: ToolCommand[] }> {
   const session = new Session({ recordOutputs: true, concurrency: 2 });
   try {
     await renderApplication(a, { ...CLUSTER, ...opts, session });
@@ -146,7 +163,8 @@ export function find(objs: K8sObject[], kind: string, name: string): K8sObject |
 /** The values helm saw, from the chart's values-dump ConfigMap. */
 export function helmValues(objs: K8sObject[], release = 'guestbook'): Record<string, unknown> {
   const cm = find(objs, 'ConfigMap', `${release}-values`);
-  if (!cm) throw new Error(`no ${release}-values ConfigMap in ${objs.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
+  if (!cm)
+    throw new Error(`no ${release}-values ConfigMap in ${objs.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
   return JSON.parse((cm['data'] as Record<string, string>)['values.json']!) as Record<string, unknown>;
 }
 

@@ -12,10 +12,8 @@ import { buildKustomizeEdits } from '../src/kustomize.js';
 import { maxSatisfying } from '../src/semver.js';
 import { TRACKING_ANNOTATION } from '../src/target.js';
 import {
-  CLUSTER,
-  REPO_URL,
-  VALUES_URL,
   app,
+  CLUSTER,
   chartMirror,
   cleanupTemps,
   find,
@@ -24,9 +22,11 @@ import {
   flagSet,
   gitInit,
   helmValues,
+  REPO_URL,
   render,
   renderError,
   templates,
+  VALUES_URL,
   withoutSets,
   writeFile,
 } from './helpers.js';
@@ -47,14 +47,30 @@ beforeAll(() => {
 });
 afterAll(cleanupTemps);
 
-const chartSource = (helm?: object) => ({ repoURL: REPO_URL, path: 'chart', targetRevision: 'HEAD', ...(helm ? { helm } : {}) });
+const chartSource = (helm?: object) => ({
+  repoURL: REPO_URL,
+  path: 'chart',
+  targetRevision: 'HEAD',
+  ...(helm ? { helm } : {}),
+});
 
 describe(renderApplication, () => {
   it('should run helm template in the chart folder with Argo flag order when path holds a chart [vector 1]', async () => {
     const { result, commands } = await render(app({ source: chartSource() }), { repos });
     const [t] = templates(commands);
     expect(t!.cwd).toBe(join(R, 'chart'));
-    expect(t!.args).toEqual(['template', '.', '--name-template', 'guestbook', '--namespace', 'prod', '--kube-version', '1.29.3', ...apiFlags, '--include-crds']);
+    expect(t!.args).toEqual([
+      'template',
+      '.',
+      '--name-template',
+      'guestbook',
+      '--namespace',
+      'prod',
+      '--kube-version',
+      '1.29.3',
+      ...apiFlags,
+      '--include-crds',
+    ]);
     expect(find(result.manifests, 'Deployment', 'guestbook-web')).toBeDefined();
     const dump = find(result.manifests, 'ConfigMap', 'guestbook-values')!['data'] as Record<string, string>;
     expect(dump['kubeVersion']).toBe('v1.29.3');
@@ -79,7 +95,10 @@ describe(renderApplication, () => {
   });
 
   it('should use helm.kubeVersion normalised and replace the API list with helm.apiVersions [vector 4]', async () => {
-    const { commands } = await render(app({ source: chartSource({ kubeVersion: '1.30.1+eks', apiVersions: ['a/v1'] }) }), { repos });
+    const { commands } = await render(
+      app({ source: chartSource({ kubeVersion: '1.30.1+eks', apiVersions: ['a/v1'] }) }),
+      { repos },
+    );
     const args = templates(commands)[0]!.args;
     expect(flagList(args, '--kube-version')).toEqual(['1.30.1']);
     expect(flagList(args, '--api-versions')).toEqual(['a/v1']);
@@ -100,7 +119,10 @@ describe(renderApplication, () => {
     const { result, commands } = await render(
       app({
         source: chartSource({
-          parameters: [{ name: 'replicas', value: '3' }, { name: 'tag', value: '007', forceString: true }],
+          parameters: [
+            { name: 'replicas', value: '3' },
+            { name: 'tag', value: '007', forceString: true },
+          ],
           fileParameters: [{ name: 'cfg', path: 'c.json' }],
           valueFiles: ['a.yaml'],
         }),
@@ -122,7 +144,15 @@ describe(renderApplication, () => {
 
   it('should escape commas except in {lists} and after a backslash [vector 7]', async () => {
     const { result, commands } = await render(
-      app({ source: chartSource({ parameters: [{ name: 'a', value: 'a,b' }, { name: 'l', value: '{a,b}' }, { name: 'e', value: 'a\\,b' }] }) }),
+      app({
+        source: chartSource({
+          parameters: [
+            { name: 'a', value: 'a,b' },
+            { name: 'l', value: '{a,b}' },
+            { name: 'e', value: 'a\\,b' },
+          ],
+        }),
+      }),
       { repos },
     );
     expect(flagSet(templates(commands)[0]!.args, '--set')).toEqual(new Set(['a=a\\,b', 'l={a,b}', 'e=a\\,b']));
@@ -140,19 +170,29 @@ describe(renderApplication, () => {
             { name: 'n', value: '$ARGOCD_APP_NAME-$ARGOCD_APP_REVISION_SHORT' },
             { name: 'p1', value: 'pa$$wd' },
             { name: 'p2', value: 'pa$wd' },
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: Go os.Expand syntax under test, not a JS template
             { name: 'p3', value: '${NOPE}x' },
           ],
         }),
       }),
       { repos },
     );
-    expect(flagSet(templates(commands)[0]!.args, '--set')).toEqual(new Set([`n=guestbook-${sha.slice(0, 7)}`, 'p1=pa$wd', 'p2=pa', 'p3=x']));
+    expect(flagSet(templates(commands)[0]!.args, '--set')).toEqual(
+      new Set([`n=guestbook-${sha.slice(0, 7)}`, 'p1=pa$wd', 'p2=pa', 'p3=x']),
+    );
     expect(helmValues(result.manifests)['n']).toBe(`guestbook-${sha.slice(0, 7)}`);
   });
 
   it('should pass one flag with the last value when a parameter name repeats [vector 9]', async () => {
     const { result, commands } = await render(
-      app({ source: chartSource({ parameters: [{ name: 'x', value: '1' }, { name: 'x', value: '2' }] }) }),
+      app({
+        source: chartSource({
+          parameters: [
+            { name: 'x', value: '1' },
+            { name: 'x', value: '2' },
+          ],
+        }),
+      }),
       { repos },
     );
     expect(flagList(templates(commands)[0]!.args, '--set')).toEqual(['x=2']);
@@ -165,7 +205,11 @@ describe(renderApplication, () => {
     expect(args.some((a) => a.includes('crd'))).toBe(false);
     expect(find(skip.result.manifests, 'CustomResourceDefinition', 'widgets.example.com')).toBeUndefined();
     const both = await render(app({ source: chartSource({ skipTests: true, skipSchemaValidation: true }) }), { repos });
-    expect(templates(both.commands)[0]!.args.slice(-3)).toEqual(['--include-crds', '--skip-schema-validation', '--skip-tests']);
+    expect(templates(both.commands)[0]!.args.slice(-3)).toEqual([
+      '--include-crds',
+      '--skip-schema-validation',
+      '--skip-tests',
+    ]);
     expect(find(both.result.manifests, 'Pod', 'guestbook-test')).toBeUndefined();
   });
 
@@ -182,7 +226,9 @@ describe(renderApplication, () => {
   it('should refuse ../ escapes and root /paths at the repository root [vector 12]', async () => {
     const { message } = await renderError(app({ source: chartSource({ valueFiles: ['../../x.yaml'] }) }), { repos });
     expect(message).toContain("file '../../x.yaml' resolved to outside repository root");
-    const { result, commands } = await render(app({ source: chartSource({ valueFiles: ['/envs/p.yaml'] }) }), { repos });
+    const { result, commands } = await render(app({ source: chartSource({ valueFiles: ['/envs/p.yaml'] }) }), {
+      repos,
+    });
     expect(flagList(templates(commands)[0]!.args, '--values')).toEqual([join(R, 'envs/p.yaml')]);
     expect(helmValues(result.manifests)['fromRoot']).toBe(true);
   });
@@ -192,16 +238,23 @@ describe(renderApplication, () => {
     const outside = join(r, '..', 'secret.yaml');
     writeFileSync(outside, 'stolen: true\n');
     symlinkSync('../../secret.yaml', join(r, 'chart', 'link.yaml'));
-    const { message } = await renderError(app({ source: chartSource({ valueFiles: ['link.yaml'] }) }), { repos: { [REPO_URL]: r } });
+    const { message } = await renderError(app({ source: chartSource({ valueFiles: ['link.yaml'] }) }), {
+      repos: { [REPO_URL]: r },
+    });
     expect(message).toMatch(/out-of-bounds symlinks|resolved to outside repository root/);
   });
 
   it('should pass a missing file to helm, or drop it with ignoreMissingValueFiles [vector 13]', async () => {
-    const { message, commands } = await renderError(app({ source: chartSource({ valueFiles: ['missing.yaml'] }) }), { repos });
+    const { message, commands } = await renderError(app({ source: chartSource({ valueFiles: ['missing.yaml'] }) }), {
+      repos,
+    });
     expect(flagList(templates(commands)[0]!.args, '--values')).toEqual([join(R, 'chart/missing.yaml')]);
     expect(message).toContain('failed to execute helm template command');
     expect(message).toContain('missing.yaml');
-    const ok = await render(app({ source: chartSource({ valueFiles: ['missing.yaml'], ignoreMissingValueFiles: true }) }), { repos });
+    const ok = await render(
+      app({ source: chartSource({ valueFiles: ['missing.yaml'], ignoreMissingValueFiles: true }) }),
+      { repos },
+    );
     expect(templates(ok.commands)[0]!.args).not.toContain('--values');
   });
 
@@ -222,12 +275,20 @@ describe(renderApplication, () => {
     const built = buildHelmTemplateArgs({ ...req, helm: { valueFiles: ['https://h/v.yaml'] } });
     expect(flagList(built.args, '--values')).toEqual(['https://h/v.yaml']);
     expect(built.remote).toBe(true);
-    expect(() => buildHelmTemplateArgs({ ...req, helm: { valueFiles: ['s3://b/v.yaml'] } })).toThrow("the URL scheme 's3' is not allowed");
+    expect(() => buildHelmTemplateArgs({ ...req, helm: { valueFiles: ['s3://b/v.yaml'] } })).toThrow(
+      "the URL scheme 's3' is not allowed",
+    );
   });
 
   it('should expand globs in lexical order, de-duplicate and fail on no match [vector 15]', async () => {
-    const { result, commands } = await render(app({ source: chartSource({ valueFiles: ['envs/*.yaml', 'envs/prod.yaml'] }) }), { repos });
-    expect(flagList(templates(commands)[0]!.args, '--values')).toEqual([join(R, 'chart/envs/base.yaml'), join(R, 'chart/envs/prod.yaml')]);
+    const { result, commands } = await render(
+      app({ source: chartSource({ valueFiles: ['envs/*.yaml', 'envs/prod.yaml'] }) }),
+      { repos },
+    );
+    expect(flagList(templates(commands)[0]!.args, '--values')).toEqual([
+      join(R, 'chart/envs/base.yaml'),
+      join(R, 'chart/envs/prod.yaml'),
+    ]);
     expect(helmValues(result.manifests)['env']).toBe('prod');
     const { message } = await renderError(app({ source: chartSource({ valueFiles: ['nomatch/*.yaml'] }) }), { repos });
     expect(message).toContain('values file glob "nomatch/*.yaml" matched no files');
@@ -244,13 +305,22 @@ describe(renderApplication, () => {
   });
 
   it('should build dependencies and retry only on the missing-dependency error [vector 16]', async () => {
-    const { result, commands } = await render(app({ source: { repoURL: REPO_URL, path: 'depchart', targetRevision: 'HEAD' } }), { repos });
-    expect(commands.filter((c) => !c.offline).map((c) => c.args.slice(0, 2).join(' '))).toEqual(['template .', 'dependency build', 'template .']);
+    const { result, commands } = await render(
+      app({ source: { repoURL: REPO_URL, path: 'depchart', targetRevision: 'HEAD' } }),
+      { repos },
+    );
+    expect(commands.filter((c) => !c.offline).map((c) => c.args.slice(0, 2).join(' '))).toEqual([
+      'template .',
+      'dependency build',
+      'template .',
+    ]);
     expect(find(result.manifests, 'ConfigMap', 'dep-child')).toBeDefined();
     expect(find(result.manifests, 'ConfigMap', 'dep-parent')).toBeDefined();
     // the user's checkout is untouched: the build ran on a private copy
     expect(() => readFileSync(join(R, 'depchart', 'Chart.lock'))).toThrow();
-    const { commands: failed } = await renderError(app({ source: chartSource({ valueFiles: ['missing.yaml'] }) }), { repos });
+    const { commands: failed } = await renderError(app({ source: chartSource({ valueFiles: ['missing.yaml'] }) }), {
+      repos,
+    });
     expect(failed.map((c) => c.args[0])).toEqual(['template']);
   });
 
@@ -259,14 +329,28 @@ describe(renderApplication, () => {
     const { result, commands } = await render(
       app({
         sources: [
-          { repoURL: 'https://charts.ex', chart: 'foo', targetRevision: '1.2.3', helm: { valueFiles: ['$values/values-repo/env/prod.yaml'] } },
+          {
+            repoURL: 'https://charts.ex',
+            chart: 'foo',
+            targetRevision: '1.2.3',
+            helm: { valueFiles: ['$values/values-repo/env/prod.yaml'] },
+          },
           { repoURL: VALUES_URL, targetRevision: 'main', ref: 'values' },
         ],
       }),
       { repos, chartRepos: { 'https://charts.ex': mirror } },
     );
     const pull = commands.find((c) => c.args[0] === 'pull')!;
-    expect(withoutDestination(pull.args)).toEqual(['pull', '--destination', '<tmp>', '--version', '1.2.3', '--repo', 'https://charts.ex', 'foo']);
+    expect(withoutDestination(pull.args)).toEqual([
+      'pull',
+      '--destination',
+      '<tmp>',
+      '--version',
+      '1.2.3',
+      '--repo',
+      'https://charts.ex',
+      'foo',
+    ]);
     expect(flagList(templates(commands)[0]!.args, '--values')).toEqual([join(V, 'values-repo/env/prod.yaml')]);
     expect(result.sources.map((s) => [s.type, s.objects.length])).toEqual([
       ['Helm', 1],
@@ -281,36 +365,65 @@ describe(renderApplication, () => {
       app({ sources: [chartSource({ valueFiles: ['$values/../x.yaml'] }), { repoURL: VALUES_URL, ref: 'values' }] }),
       { repos },
     );
-    expect(message).toBe("failed to generate manifest for source 1 of 2: error resolving value file path: file '$values/../x.yaml' resolved to outside repository root");
+    expect(message).toBe(
+      "failed to generate manifest for source 1 of 2: error resolving value file path: file '$values/../x.yaml' resolved to outside repository root",
+    );
   });
 
   it('should name the unknown ref and the available ones, or say none is defined [vector 19]', async () => {
-    const unknown = await renderError(app({ sources: [chartSource({ valueFiles: ['$nope/x.yaml'] }), { repoURL: VALUES_URL, ref: 'values' }] }), { repos });
+    const unknown = await renderError(
+      app({ sources: [chartSource({ valueFiles: ['$nope/x.yaml'] }), { repoURL: VALUES_URL, ref: 'values' }] }),
+      { repos },
+    );
     expect(unknown.message).toContain('source referenced "$nope", which is not one of the available sources ($values)');
     const none = await renderError(app({ sources: [chartSource({ valueFiles: ['$nope/x.yaml'] })] }), { repos });
     expect(none.message).toContain(`source referenced "$nope", but no source has a 'ref' field defined`);
   });
 
   it('should treat $ARGOCD_APP_NAME as a ref in multi-source apps and as a variable in single-source apps [vector 20]', async () => {
-    const multi = await renderError(app({ sources: [chartSource({ valueFiles: ['$ARGOCD_APP_NAME.yaml'] })] }), { repos });
-    expect(multi.message).toContain(`source referenced "$ARGOCD_APP_NAME.yaml", but no source has a 'ref' field defined`);
-    const single = await render(app({ source: chartSource({ valueFiles: ['$ARGOCD_APP_NAME.yaml'], ignoreMissingValueFiles: false }) }), {
+    const multi = await renderError(app({ sources: [chartSource({ valueFiles: ['$ARGOCD_APP_NAME.yaml'] })] }), {
       repos,
-    }).catch((e: Error) => e);
+    });
+    expect(multi.message).toContain(
+      `source referenced "$ARGOCD_APP_NAME.yaml", but no source has a 'ref' field defined`,
+    );
+    const single = await render(
+      app({ source: chartSource({ valueFiles: ['$ARGOCD_APP_NAME.yaml'], ignoreMissingValueFiles: false }) }),
+      {
+        repos,
+      },
+    ).catch((e: Error) => e);
     // guestbook.yaml does not exist: helm is still called with the substituted path
     expect(String(single instanceof Error ? single.message : '')).toContain('guestbook.yaml');
   });
 
   it('should reject bad ref names, duplicate refs and refs to chart sources [vector 21]', async () => {
-    const bad = await renderError(app({ sources: [chartSource(), { repoURL: VALUES_URL, ref: 'my.values' }] }), { repos });
+    const bad = await renderError(app({ sources: [chartSource(), { repoURL: VALUES_URL, ref: 'my.values' }] }), {
+      repos,
+    });
     expect(bad.message).toBe("sources.ref my.values cannot contain any special characters except '_' and '-'");
-    const dup = await renderError(app({ sources: [{ repoURL: VALUES_URL, ref: 'v' }, { repoURL: REPO_URL, ref: 'v' }] }), { repos });
+    const dup = await renderError(
+      app({
+        sources: [
+          { repoURL: VALUES_URL, ref: 'v' },
+          { repoURL: REPO_URL, ref: 'v' },
+        ],
+      }),
+      { repos },
+    );
     expect(dup.message).toBe('invalid sources: multiple sources had the same `ref` key');
     const chartRef = await renderError(
-      app({ sources: [chartSource({ valueFiles: ['$c/values.yaml'] }), { repoURL: 'https://charts.ex', chart: 'foo', targetRevision: '1.0.0', ref: 'c' }] }),
+      app({
+        sources: [
+          chartSource({ valueFiles: ['$c/values.yaml'] }),
+          { repoURL: 'https://charts.ex', chart: 'foo', targetRevision: '1.0.0', ref: 'c' },
+        ],
+      }),
       { repos, chartRepos: { 'https://charts.ex': chartMirror(['1.0.0']) } },
     );
-    expect(chartRef.message).toContain("source has a 'chart' field defined, but Helm charts are not yet not supported for 'ref' sources");
+    expect(chartRef.message).toContain(
+      "source has a 'chart' field defined, but Helm charts are not yet not supported for 'ref' sources",
+    );
   });
 
   it('should render ref+path sources while $values still means the repository root [vector 22]', async () => {
@@ -330,10 +443,17 @@ describe(renderApplication, () => {
 
   it('should refuse the same repository at two revisions [vector 23]', async () => {
     const { message } = await renderError(
-      app({ sources: [chartSource({ valueFiles: ['$values/envs/p.yaml'] }), { repoURL: REPO_URL, targetRevision: 'other', ref: 'values' }] }),
+      app({
+        sources: [
+          chartSource({ valueFiles: ['$values/envs/p.yaml'] }),
+          { repoURL: REPO_URL, targetRevision: 'other', ref: 'values' },
+        ],
+      }),
       { repos },
     );
-    expect(message).toContain('cannot reference a different revision of the same repository ($values references "other" while the application references "HEAD")');
+    expect(message).toContain(
+      'cannot reference a different revision of the same repository ($values references "other" while the application references "HEAD")',
+    );
     const two = await renderError(
       app({
         sources: [
@@ -344,19 +464,33 @@ describe(renderApplication, () => {
       }),
       { repos },
     );
-    expect(two.message).toContain('cannot reference multiple revisions for the same repository ($b references "v2" while $a references "v1")');
+    expect(two.message).toContain(
+      'cannot reference multiple revisions for the same repository ($b references "v2" while $a references "v1")',
+    );
   });
 
   it('should keep the last duplicate with a warning in target mode and both in GetManifests [vector 24]', async () => {
     const { result } = await render(
-      app({ sources: [chartSource(), { repoURL: REPO_URL, path: 'chart', targetRevision: 'HEAD', helm: { parameters: [{ name: 'replicas', value: '5' }] } }] }),
+      app({
+        sources: [
+          chartSource(),
+          {
+            repoURL: REPO_URL,
+            path: 'chart',
+            targetRevision: 'HEAD',
+            helm: { parameters: [{ name: 'replicas', value: '5' }] },
+          },
+        ],
+      }),
       { repos },
     );
     expect(result.manifests.filter((o) => o.kind === 'Deployment')).toHaveLength(2);
     const deps = result.target.resources.filter((o) => o.kind === 'Deployment');
     expect(deps).toHaveLength(1);
     expect((deps[0]!['spec'] as { replicas: number }).replicas).toBe(5);
-    expect(result.warnings).toContain('Resource apps/Deployment/prod/guestbook-web appeared 2 times among application resources.');
+    expect(result.warnings).toContain(
+      'Resource apps/Deployment/prod/guestbook-web appeared 2 times among application resources.',
+    );
   });
 
   it('should resolve Masterminds constraints over tags and require a targetRevision [vector 25]', async () => {
@@ -366,11 +500,20 @@ describe(renderApplication, () => {
     expect(maxSatisfying(tags, '>=0.8.0-rc0')).toBe('0.8.0-rc1');
     const mirror = chartMirror(tags);
     const chartRepos = { 'oci://registry.ex/charts': mirror };
-    const viaConstraint = await render(app({ source: { repoURL: 'registry.ex/charts', chart: 'foo', targetRevision: '>=0.5.0' } }), { chartRepos });
+    const viaConstraint = await render(
+      app({ source: { repoURL: 'registry.ex/charts', chart: 'foo', targetRevision: '>=0.5.0' } }),
+      { chartRepos },
+    );
     expect(viaConstraint.result.sources[0]!.revision).toBe('0.7.2');
-    const exact = await renderError(app({ source: { repoURL: 'registry.ex/charts', chart: 'foo', targetRevision: '0.5' } }), { chartRepos });
+    const exact = await renderError(
+      app({ source: { repoURL: 'registry.ex/charts', chart: 'foo', targetRevision: '0.5' } }),
+      { chartRepos },
+    );
     expect(exact.message).toContain('chart foo version 0.5 from registry.ex/charts is not available offline');
-    const none = await renderError(app({ source: { repoURL: 'registry.ex/charts', chart: 'foo', targetRevision: '>=9.0.0' } }), { chartRepos });
+    const none = await renderError(
+      app({ source: { repoURL: 'registry.ex/charts', chart: 'foo', targetRevision: '>=9.0.0' } }),
+      { chartRepos },
+    );
     expect(none.message).toContain('invalid revision: version matching constraint not found in 4 tags');
     const missing = await renderError(app({ source: { repoURL: 'registry.ex/charts', chart: 'foo' } }), { chartRepos });
     expect(missing.message).toContain('targetRevision is required if the manifest source is a helm chart');
@@ -383,9 +526,18 @@ describe(renderApplication, () => {
       { chartRepos: { 'oci://registry-1.docker.io/bitnamicharts': mirror } },
     );
     const pull = commands.find((c) => c.args[0] === 'pull')!;
-    expect(withoutDestination(pull.args)).toEqual(['pull', 'oci://registry-1.docker.io/bitnamicharts/nginx', '--version', '15.9.0', '--destination', '<tmp>']);
+    expect(withoutDestination(pull.args)).toEqual([
+      'pull',
+      'oci://registry-1.docker.io/bitnamicharts/nginx',
+      '--version',
+      '15.9.0',
+      '--destination',
+      '<tmp>',
+    ]);
     expect(find(result.manifests, 'ConfigMap', 'guestbook-foo')).toBeDefined();
-    const offline = await renderError(app({ source: { repoURL: 'registry-1.docker.io/bitnamicharts', chart: 'nginx', targetRevision: '15.9.0' } }));
+    const offline = await renderError(
+      app({ source: { repoURL: 'registry-1.docker.io/bitnamicharts', chart: 'nginx', targetRevision: '15.9.0' } }),
+    );
     expect(offline.hint).toContain('--chart-repo registry-1.docker.io/bitnamicharts=<dir>');
   });
 
@@ -394,13 +546,22 @@ describe(renderApplication, () => {
     expect(result.sources[0]!.type).toBe('Kustomize');
     expect(commands[0]!.args).toEqual(['build', join(R, 'both')]);
     expect(find(result.manifests, 'ConfigMap', 'from-kustomize')).toBeDefined();
-    const { message } = await renderError(app({ source: { repoURL: REPO_URL, path: 'both', helm: {}, directory: {} } }), { repos });
-    expect(message).toBe('failed to generate manifest for source 1 of 1: multiple application sources defined: Helm,Directory');
+    const { message } = await renderError(
+      app({ source: { repoURL: REPO_URL, path: 'both', helm: {}, directory: {} } }),
+      { repos },
+    );
+    expect(message).toBe(
+      'failed to generate manifest for source 1 of 1: multiple application sources defined: Helm,Directory',
+    );
   });
 
   it('should walk directories with recurse, include/exclude, skip marker and the JSON rule [vector 28]', async () => {
     const names = async (directory?: object) =>
-      (await render(app({ source: { repoURL: REPO_URL, path: 'manifests', ...(directory ? { directory } : {}) } }), { repos })).result.manifests
+      (
+        await render(app({ source: { repoURL: REPO_URL, path: 'manifests', ...(directory ? { directory } : {}) } }), {
+          repos,
+        })
+      ).result.manifests
         .map((o) => o.metadata!.name)
         .sort();
     expect(await names()).toEqual(['json-one', 'top']);
@@ -409,12 +570,19 @@ describe(renderApplication, () => {
     expect(await names({ recurse: true, include: '{one.json,cm.yaml}' })).toEqual(['json-one', 'top']);
     expect(await names({ recurse: true, exclude: 'sub/*' })).toEqual(['json-one', 'top']);
     const r = fixtureRepo('jsonrule');
-    writeFileSync(join(r, 'manifests', 'two.json'), '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}\n{"apiVersion":"v1"}');
-    const { message } = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests' } }), { repos: { [REPO_URL]: r } });
+    writeFileSync(
+      join(r, 'manifests', 'two.json'),
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}\n{"apiVersion":"v1"}',
+    );
+    const { message } = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests' } }), {
+      repos: { [REPO_URL]: r },
+    });
     expect(message).toContain('Found multiple objects in "two.json". Only single objects are allowed in JSON files.');
     writeFileSync(join(r, 'manifests', 'two.json'), '{}');
     writeFileSync(join(r, 'manifests', 'broken.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n');
-    const broken = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests' } }), { repos: { [REPO_URL]: r } });
+    const broken = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests' } }), {
+      repos: { [REPO_URL]: r },
+    });
     expect(broken.message).toContain('failed to unmarshal "broken.yaml"');
   });
 
@@ -435,7 +603,9 @@ describe(renderApplication, () => {
       patches: [{ target: { kind: 'Deployment' }, patch: '- op: add\n  path: /spec/minReadySeconds\n  value: 7' }],
       components: ['../components/extra'],
     };
-    const { result, commands } = await render(app({ source: { repoURL: REPO_URL, path: 'kust/overlay', kustomize } }), { repos });
+    const { result, commands } = await render(app({ source: { repoURL: REPO_URL, path: 'kust/overlay', kustomize } }), {
+      repos,
+    });
     expect(commands.map((c) => c.args.slice(0, 3).join(' '))).toEqual([
       'edit set nameprefix',
       'edit set namesuffix',
@@ -461,12 +631,18 @@ describe(renderApplication, () => {
 
   it('should env-substitute commonLabels always and commonAnnotations only with commonAnnotationsEnvsubst [vector 31]', () => {
     const env = { ARGOCD_APP_NAME: 'guestbook' };
-    const off = buildKustomizeEdits({ commonLabels: { l: '$ARGOCD_APP_NAME' }, commonAnnotations: { a: '$ARGOCD_APP_NAME' } }, env);
+    const off = buildKustomizeEdits(
+      { commonLabels: { l: '$ARGOCD_APP_NAME' }, commonAnnotations: { a: '$ARGOCD_APP_NAME' } },
+      env,
+    );
     expect(off.map((e) => (e.kind === 'edit' ? e.args : []))).toEqual([
       ['edit', 'add', 'label', 'l:guestbook'],
       ['edit', 'add', 'annotation', 'a:$ARGOCD_APP_NAME'],
     ]);
-    const on = buildKustomizeEdits({ commonAnnotations: { a: '$ARGOCD_APP_NAME' }, commonAnnotationsEnvsubst: true }, env);
+    const on = buildKustomizeEdits(
+      { commonAnnotations: { a: '$ARGOCD_APP_NAME' }, commonAnnotationsEnvsubst: true },
+      env,
+    );
     expect(on[0]).toEqual({ kind: 'edit', args: ['edit', 'add', 'annotation', 'a:guestbook'] });
   });
 
@@ -477,7 +653,12 @@ describe(renderApplication, () => {
           repoURL: REPO_URL,
           path: 'kust/overlay',
           kustomize: {
-            patches: [{ target: { kind: 'ConfigMap', name: 'settings' }, patch: '- op: replace\n  path: /data/fromOverlay\n  value: "second"' }],
+            patches: [
+              {
+                target: { kind: 'ConfigMap', name: 'settings' },
+                patch: '- op: replace\n  path: /data/fromOverlay\n  value: "second"',
+              },
+            ],
             components: ['../components/nope'],
             ignoreMissingComponents: true,
           },
@@ -485,8 +666,13 @@ describe(renderApplication, () => {
       }),
       { repos },
     );
-    expect((find(result.manifests, 'ConfigMap', 'settings')!['data'] as Record<string, string>)['fromOverlay']).toBe('second');
-    const { message } = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests', kustomize: { patches: [{ patch: 'x' }] } } }), { repos });
+    expect((find(result.manifests, 'ConfigMap', 'settings')!['data'] as Record<string, string>)['fromOverlay']).toBe(
+      'second',
+    );
+    const { message } = await renderError(
+      app({ source: { repoURL: REPO_URL, path: 'manifests', kustomize: { patches: [{ patch: 'x' }] } } }),
+      { repos },
+    );
     expect(message).toContain('kustomization file not found in the path');
   });
 
@@ -502,11 +688,19 @@ describe(renderApplication, () => {
   it('should track Deployments, cluster-scoped kinds with the destination namespace and never CRDs [vector 34]', async () => {
     const { result } = await render(app({ source: chartSource() }), { repos, installationId: 'inst-1' });
     const ann = (kind: string, name: string) => find(result.manifests, kind, name)!.metadata!.annotations ?? {};
-    expect(ann('Deployment', 'guestbook-web')[TRACKING_ANNOTATION]).toBe('guestbook:apps/Deployment:prod/guestbook-web');
-    expect(ann('ClusterRole', 'guestbook-reader')[TRACKING_ANNOTATION]).toBe('guestbook:rbac.authorization.k8s.io/ClusterRole:prod/guestbook-reader');
+    expect(ann('Deployment', 'guestbook-web')[TRACKING_ANNOTATION]).toBe(
+      'guestbook:apps/Deployment:prod/guestbook-web',
+    );
+    expect(ann('ClusterRole', 'guestbook-reader')[TRACKING_ANNOTATION]).toBe(
+      'guestbook:rbac.authorization.k8s.io/ClusterRole:prod/guestbook-reader',
+    );
     expect(ann('ClusterRole', 'guestbook-reader')['argocd.argoproj.io/installation-id']).toBe('inst-1');
     expect(ann('CustomResourceDefinition', 'widgets.example.com')[TRACKING_ANNOTATION]).toBeUndefined();
-    const label = await render(app({ source: chartSource() }), { repos, trackingMethod: 'label', instanceLabelKey: 'example.com/app' });
+    const label = await render(app({ source: chartSource() }), {
+      repos,
+      trackingMethod: 'label',
+      instanceLabelKey: 'example.com/app',
+    });
     const dep = find(label.result.manifests, 'Deployment', 'guestbook-web')!;
     expect(dep.metadata!.labels!['example.com/app']).toBe('guestbook');
     expect(dep.metadata!.annotations?.[TRACKING_ANNOTATION]).toBeUndefined();
@@ -524,7 +718,9 @@ describe(renderApplication, () => {
         'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: { name: gadgets.example.com }\nspec: { group: example.com, scope: Cluster, names: { kind: Gadget } }',
       ].join('\n---\n'),
     );
-    const { result } = await render(app({ source: { repoURL: REPO_URL, path: 'mixed' } }), { repos: { [REPO_URL]: r } });
+    const { result } = await render(app({ source: { repoURL: REPO_URL, path: 'mixed' } }), {
+      repos: { [REPO_URL]: r },
+    });
     const ns = (kind: string, name: string) => find(result.target.resources, kind, name)!.metadata!.namespace;
     expect(ns('ConfigMap', 'plain')).toBe('prod');
     expect(ns('ClusterRole', 'cr')).toBeUndefined();
@@ -534,9 +730,17 @@ describe(renderApplication, () => {
 
   it('should apply .argocd-source.yaml then .argocd-source-<app>.yaml replacing lists whole [vector 36]', async () => {
     const r = fixtureRepo('overrides');
-    writeFileSync(join(r, 'chart', '.argocd-source.yaml'), 'helm:\n  valueFiles: [a.yaml]\n  parameters: [{ name: p, value: base }]\npath: elsewhere\n');
-    writeFileSync(join(r, 'chart', '.argocd-source-guestbook.yaml'), 'helm:\n  parameters: [{ name: q, value: app }]\n');
-    const { commands } = await render(app({ source: chartSource({ parameters: [{ name: 'orig', value: '1' }] }) }), { repos: { [REPO_URL]: r } });
+    writeFileSync(
+      join(r, 'chart', '.argocd-source.yaml'),
+      'helm:\n  valueFiles: [a.yaml]\n  parameters: [{ name: p, value: base }]\npath: elsewhere\n',
+    );
+    writeFileSync(
+      join(r, 'chart', '.argocd-source-guestbook.yaml'),
+      'helm:\n  parameters: [{ name: q, value: app }]\n',
+    );
+    const { commands } = await render(app({ source: chartSource({ parameters: [{ name: 'orig', value: '1' }] }) }), {
+      repos: { [REPO_URL]: r },
+    });
     const args = templates(commands)[0]!.args;
     expect(flagSet(args, '--set')).toEqual(new Set(['q=app']));
     expect(flagList(args, '--values')).toEqual([join(r, 'chart/a.yaml')]);
@@ -548,14 +752,23 @@ describe(renderApplication, () => {
     expect(find(result.manifests, 'Job', 'guestbook-migrate')).toBeDefined();
     expect(find(result.manifests, 'Pod', 'guestbook-test')).toBeDefined();
     expect(find(result.target.resources, 'Job', 'guestbook-migrate')).toBeUndefined();
-    expect(result.target.hooks.map((h) => [h.object.metadata!.name, h.phases])).toEqual([['guestbook-migrate', ['PreSync']]]);
+    expect(result.target.hooks.map((h) => [h.object.metadata!.name, h.phases])).toEqual([
+      ['guestbook-migrate', ['PreSync']],
+    ]);
     expect(result.target.hooks[0]!.object.metadata!.annotations!['argocd.argoproj.io/sync-wave']).toBe('-5');
   });
 
   it('should give a chart source its chart version as ARGOCD_APP_REVISION [vector 38]', async () => {
     const mirror = chartMirror(['2.0.1']);
     const { result, commands } = await render(
-      app({ source: { repoURL: 'https://charts.ex', chart: 'foo', targetRevision: '2.0.1', helm: { parameters: [{ name: 'rev', value: '$ARGOCD_APP_REVISION' }] } } }),
+      app({
+        source: {
+          repoURL: 'https://charts.ex',
+          chart: 'foo',
+          targetRevision: '2.0.1',
+          helm: { parameters: [{ name: 'rev', value: '$ARGOCD_APP_REVISION' }] },
+        },
+      }),
       { chartRepos: { 'https://charts.ex': mirror } },
     );
     expect(flagSet(templates(commands)[0]!.args, '--set')).toEqual(new Set(['rev=2.0.1']));
@@ -565,11 +778,28 @@ describe(renderApplication, () => {
 
   it('should keep the exact non-set argument order of vector 1 with every option set', async () => {
     const { commands } = await render(
-      app({ source: chartSource({ releaseName: 'rel', parameters: [{ name: 'a', value: '1' }], valueFiles: ['a.yaml'], values: 'z: 1', skipTests: true }) }),
+      app({
+        source: chartSource({
+          releaseName: 'rel',
+          parameters: [{ name: 'a', value: '1' }],
+          valueFiles: ['a.yaml'],
+          values: 'z: 1',
+          skipTests: true,
+        }),
+      }),
       { repos },
     );
     const args = withoutSets(templates(commands)[0]!.args);
-    expect(args.slice(0, 8)).toEqual(['template', '.', '--name-template', 'rel', '--namespace', 'prod', '--kube-version', '1.29.3']);
+    expect(args.slice(0, 8)).toEqual([
+      'template',
+      '.',
+      '--name-template',
+      'rel',
+      '--namespace',
+      'prod',
+      '--kube-version',
+      '1.29.3',
+    ]);
     expect(args.slice(8, 12)).toEqual(['--values', join(R, 'chart/a.yaml'), '--values', args[11]]);
     expect(args.slice(12)).toEqual([...apiFlags, '--include-crds', '--skip-tests']);
     expect(CLUSTER.apiVersions).toEqual(APIS);
@@ -586,8 +816,14 @@ void mkdirSync;
 describe('render edge cases', () => {
   it('should vendor a remote chart dependency from a mapped chart repository when retrying a missing dependency', async () => {
     const r = fixtureRepo('remote-dep');
-    writeFile(join(r, 'withdep', 'Chart.yaml'), 'apiVersion: v2\nname: withdep\nversion: 0.1.0\ndependencies:\n  - name: foo\n    version: ^1.0.0\n    repository: https://charts.ex\n');
-    writeFile(join(r, 'withdep', 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: parent\n');
+    writeFile(
+      join(r, 'withdep', 'Chart.yaml'),
+      'apiVersion: v2\nname: withdep\nversion: 0.1.0\ndependencies:\n  - name: foo\n    version: ^1.0.0\n    repository: https://charts.ex\n',
+    );
+    writeFile(
+      join(r, 'withdep', 'templates', 'cm.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: parent\n',
+    );
     const mirror = chartMirror(['1.0.0', '1.4.0', '2.0.0']);
     const { result } = await render(app({ source: { repoURL: REPO_URL, path: 'withdep' } }), {
       repos: { [REPO_URL]: r },
@@ -595,37 +831,63 @@ describe('render edge cases', () => {
     });
     const cm = find(result.manifests, 'ConfigMap', 'guestbook-foo')!['data'] as Record<string, string>;
     expect(cm['chartVersion']).toBe('1.4.0');
-    const offline = await renderError(app({ source: { repoURL: REPO_URL, path: 'withdep' } }), { repos: { [REPO_URL]: r } });
+    const offline = await renderError(app({ source: { repoURL: REPO_URL, path: 'withdep' } }), {
+      repos: { [REPO_URL]: r },
+    });
     expect(offline.message).toContain('chart foo version ^1.0.0 from https://charts.ex is not available offline');
   });
 
   it('should refuse config management plugins and Jsonnet naming the application', async () => {
-    const plugin = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests', plugin: { name: 'x' } } }), { repos });
+    const plugin = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests', plugin: { name: 'x' } } }), {
+      repos,
+    });
     expect(plugin.message).toContain('application guestbook: config management plugins are not supported');
     const r = fixtureRepo('jsonnet');
     writeFileSync(join(r, 'manifests', 'app.jsonnet'), '{}');
-    const jsonnet = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests' } }), { repos: { [REPO_URL]: r } });
+    const jsonnet = await renderError(app({ source: { repoURL: REPO_URL, path: 'manifests' } }), {
+      repos: { [REPO_URL]: r },
+    });
     expect(jsonnet.message).toContain('application guestbook: Jsonnet (app.jsonnet) is not supported');
   });
 
   it('should report app path errors with Argo messages', async () => {
-    expect((await renderError(app({ source: { repoURL: REPO_URL, path: 'nope' } }), { repos })).message).toContain('nope: app path does not exist');
-    expect((await renderError(app({ source: { repoURL: REPO_URL, path: '../x' } }), { repos })).message).toContain('../x: app path outside root');
-    expect((await renderError(app({ source: { repoURL: REPO_URL, path: '/abs' } }), { repos })).message).toContain('/abs: app path is absolute');
-    expect((await renderError(app({ source: { repoURL: REPO_URL, path: 'envs/p.yaml' } }), { repos })).message).toContain('envs/p.yaml: app path is not a directory');
-    const unmapped = await renderError(app({ source: { repoURL: 'https://git.example.com/other.git', path: 'x' } }), { repos });
+    expect((await renderError(app({ source: { repoURL: REPO_URL, path: 'nope' } }), { repos })).message).toContain(
+      'nope: app path does not exist',
+    );
+    expect((await renderError(app({ source: { repoURL: REPO_URL, path: '../x' } }), { repos })).message).toContain(
+      '../x: app path outside root',
+    );
+    expect((await renderError(app({ source: { repoURL: REPO_URL, path: '/abs' } }), { repos })).message).toContain(
+      '/abs: app path is absolute',
+    );
+    expect(
+      (await renderError(app({ source: { repoURL: REPO_URL, path: 'envs/p.yaml' } }), { repos })).message,
+    ).toContain('envs/p.yaml: app path is not a directory');
+    const unmapped = await renderError(app({ source: { repoURL: 'https://git.example.com/other.git', path: 'x' } }), {
+      repos,
+    });
     expect(unmapped.hint).toContain('--repo https://git.example.com/other.git=<dir>');
   });
 
   it('should run kustomize --enable-helm with the emulated helm and the cluster flags', async () => {
     const r = fixtureRepo('kust-helm');
-    writeFile(join(r, 'kh', 'kustomization.yaml'), 'helmCharts:\n  - name: chart\n    releaseName: kh\nhelmGlobals:\n  chartHome: ../\n');
+    writeFile(
+      join(r, 'kh', 'kustomization.yaml'),
+      'helmCharts:\n  - name: chart\n    releaseName: kh\nhelmGlobals:\n  chartHome: ../\n',
+    );
     const { result, commands } = await render(app({ source: { repoURL: REPO_URL, path: 'kh' } }), {
       repos: { [REPO_URL]: r },
       kustomizeBuildOptions: '--enable-helm --load-restrictor LoadRestrictionsNone',
     });
     const build = commands.find((c) => c.args[0] === 'build')!;
-    expect(build.args.slice(2)).toEqual(['--enable-helm', '--load-restrictor', 'LoadRestrictionsNone', '--helm-kube-version', '1.29.3', ...APIS.flatMap((a) => ['--helm-api-versions', a])]);
+    expect(build.args.slice(2)).toEqual([
+      '--enable-helm',
+      '--load-restrictor',
+      'LoadRestrictionsNone',
+      '--helm-kube-version',
+      '1.29.3',
+      ...APIS.flatMap((a) => ['--helm-api-versions', a]),
+    ]);
     expect(find(result.manifests, 'Deployment', 'kh-web')).toBeDefined();
   });
 });

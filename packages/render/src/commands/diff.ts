@@ -7,9 +7,9 @@ import { parseArgs } from 'node:util';
 import { OutputCache } from '../cache.js';
 import { contextFor, type DeployRepoResult, renderDeployRepoWith } from '../cluster.js';
 import { diffRenders } from '../diff.js';
-import { RenderError, UsageError, formatError } from '../errors.js';
+import { formatError, RenderError, UsageError } from '../errors.js';
 import { renderFiles } from '../output.js';
-import { Session, onInterrupt } from '../session.js';
+import { onInterrupt, Session } from '../session.js';
 import { understackRoot } from '../tools.js';
 import { commonHelp, commonOptions, progressReporter, toRenderOptions } from './options.js';
 
@@ -33,10 +33,17 @@ failed on either side; 2 usage error or a git failure.
 
 function git(cwd: string, args: string[]): string {
   try {
-    return execFileSync('git', ['-C', cwd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+    return execFileSync('git', ['-C', cwd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      .toString()
+      .trim();
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? '';
-    throw new UsageError('E_GIT', `git ${args.join(' ')} failed: ${stderr}`, 'Check that the deploy repository is a Git checkout and the revision exists (`git log --oneline`).', { cause: err });
+    throw new UsageError(
+      'E_GIT',
+      `git ${args.join(' ')} failed: ${stderr}`,
+      'Check that the deploy repository is a Git checkout and the revision exists (`git log --oneline`).',
+      { cause: err },
+    );
   }
 }
 
@@ -45,14 +52,30 @@ export async function diffCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...commonOptions, base: { type: 'string' }, head: { type: 'string' }, 'exit-code': { type: 'boolean' }, stat: { type: 'boolean' } },
+    options: {
+      ...commonOptions,
+      base: { type: 'string' },
+      head: { type: 'string' },
+      'exit-code': { type: 'boolean' },
+      stat: { type: 'boolean' },
+    },
   });
   if (v.help) {
     process.stdout.write(diffHelp());
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('E_USAGE', `expected one <deploy-repo> argument, got ${positionals.length}`, 'Run `understack-render diff --help`.');
-  if (!v.base) throw new UsageError('E_USAGE', 'diff needs --base <git-rev>', 'Example: understack-render diff examples/deploy --base origin/main');
+  if (positionals.length !== 1)
+    throw new UsageError(
+      'E_USAGE',
+      `expected one <deploy-repo> argument, got ${positionals.length}`,
+      'Run `understack-render diff --help`.',
+    );
+  if (!v.base)
+    throw new UsageError(
+      'E_USAGE',
+      'diff needs --base <git-rev>',
+      'Example: understack-render diff examples/deploy --base origin/main',
+    );
   const opts = toRenderOptions(v);
   const deployRepo = resolve(positionals[0]!);
   const top = git(deployRepo, ['rev-parse', '--show-toplevel']);
@@ -98,7 +121,10 @@ export async function diffCommand(argv: string[]): Promise<number> {
     const [base, head] = [await side(baseRoot), await side(headRoot)];
     progress.end();
     let failed = false;
-    for (const [label, r] of [['base', base], ['head', head]] as const) {
+    for (const [label, r] of [
+      ['base', base],
+      ['head', head],
+    ] as const) {
       for (const c of r.clusters) {
         if (c.error) {
           failed = true;
@@ -119,7 +145,9 @@ export async function diffCommand(argv: string[]): Promise<number> {
       );
     } else {
       for (const a of d.apps) {
-        process.stdout.write(`=== ${a.cluster}/${a.app}: ${a.added.length} added, ${a.removed.length} removed, ${a.changed.length} changed\n`);
+        process.stdout.write(
+          `=== ${a.cluster}/${a.app}: ${a.added.length} added, ${a.removed.length} removed, ${a.changed.length} changed\n`,
+        );
         if (v.stat) continue;
         for (const [p, patch] of d.patches) if (p.startsWith(`${a.cluster}/${a.app}/`)) process.stdout.write(patch);
       }

@@ -85,12 +85,19 @@ function pairs(list: string[] | undefined, flag: string): Record<string, string>
   return out;
 }
 
-type Values = { [K in keyof typeof commonOptions]?: (typeof commonOptions)[K] extends { multiple: true } ? string[] : (typeof commonOptions)[K] extends { type: 'boolean' } ? boolean : string };
+type Values = {
+  [K in keyof typeof commonOptions]?: (typeof commonOptions)[K] extends { multiple: true }
+    ? string[]
+    : (typeof commonOptions)[K] extends { type: 'boolean' }
+      ? boolean
+      : string;
+};
 
 /** Translates parsed flags into library options. */
 export function toRenderOptions(v: Values): DeployRepoOptions & { mode: RenderMode } {
   const mode = (v.mode ?? 'target') as RenderMode;
-  if (mode !== 'target' && mode !== 'manifests') throw new UsageError('E_USAGE', `--mode ${mode}: expected target or manifests`);
+  if (mode !== 'target' && mode !== 'manifests')
+    throw new UsageError('E_USAGE', `--mode ${mode}: expected target or manifests`);
   const tracking = v['tracking-method'] as TrackingMethod | undefined;
   if (tracking && !['annotation', 'label', 'annotation+label'].includes(tracking)) {
     throw new UsageError('E_USAGE', `--tracking-method ${tracking}: expected annotation, label or annotation+label`);
@@ -98,9 +105,13 @@ export function toRenderOptions(v: Values): DeployRepoOptions & { mode: RenderMo
   let concurrency: number | undefined;
   if (v.concurrency !== undefined) {
     concurrency = Number(v.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('E_USAGE', `--concurrency ${v.concurrency}: expected a positive integer`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new UsageError('E_USAGE', `--concurrency ${v.concurrency}: expected a positive integer`);
   }
-  const apis = (v['api-versions'] ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean);
+  const apis = (v['api-versions'] ?? [])
+    .flatMap((a) => a.split(','))
+    .map((a) => a.trim())
+    .filter(Boolean);
   return {
     mode,
     ...(v.cluster ? { clusters: v.cluster } : {}),
@@ -115,7 +126,9 @@ export function toRenderOptions(v: Values): DeployRepoOptions & { mode: RenderMo
     ...(tracking ? { trackingMethod: tracking } : {}),
     ...(v['app-namespace'] ? { appNamespace: v['app-namespace'] } : {}),
     ...(v['installation-id'] ? { installationId: v['installation-id'] } : {}),
-    ...(v['values-file-schemes'] ? { valuesFileSchemes: v['values-file-schemes'].split(',').map((s) => s.trim()) } : {}),
+    ...(v['values-file-schemes']
+      ? { valuesFileSchemes: v['values-file-schemes'].split(',').map((s) => s.trim()) }
+      : {}),
     ...(v['kustomize-build-options'] ? { kustomizeBuildOptions: v['kustomize-build-options'] } : {}),
     cacheDir: v['no-cache'] ? false : (v['cache-dir'] ?? defaultCacheDir()),
     ...(concurrency ? { concurrency } : {}),
@@ -124,7 +137,10 @@ export function toRenderOptions(v: Values): DeployRepoOptions & { mode: RenderMo
 }
 
 /** Progress reporter on stderr: an updating line on a terminal, a line per quarter otherwise. */
-export function progressReporter(quiet: boolean): { onProgress: (e: { done: number; total: number; cluster: string; app: string; ok: boolean }) => void; end: () => void } {
+export function progressReporter(quiet: boolean): {
+  onProgress: (e: { done: number; total: number; cluster: string; app: string; ok: boolean }) => void;
+  end: () => void;
+} {
   const tty = process.stderr.isTTY;
   let lastQuarter = -1;
   let wrote = false;

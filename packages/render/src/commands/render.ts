@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OutputCache } from '../cache.js';
 import { contextFor, renderDeployRepoWith } from '../cluster.js';
-import { UsageError, formatError } from '../errors.js';
+import { formatError, UsageError } from '../errors.js';
 import { jsonStream, renderFiles, summarize, writeTree, yamlStream } from '../output.js';
 import { Session } from '../session.js';
 import { commonHelp, commonOptions, progressReporter, toRenderOptions } from './options.js';
@@ -35,15 +35,26 @@ export async function renderCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...commonOptions, out: { type: 'string', short: 'o' }, format: { type: 'string' }, record: { type: 'string' } },
+    options: {
+      ...commonOptions,
+      out: { type: 'string', short: 'o' },
+      format: { type: 'string' },
+      record: { type: 'string' },
+    },
   });
   if (v.help) {
     process.stdout.write(renderHelp());
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('E_USAGE', `expected one <deploy-repo> argument, got ${positionals.length}`, 'Run `understack-render --help`.');
+  if (positionals.length !== 1)
+    throw new UsageError(
+      'E_USAGE',
+      `expected one <deploy-repo> argument, got ${positionals.length}`,
+      'Run `understack-render --help`.',
+    );
   const format = v.format ?? 'yaml';
-  if (format !== 'yaml' && format !== 'json') throw new UsageError('E_USAGE', `--format ${format}: expected yaml or json`);
+  if (format !== 'yaml' && format !== 'json')
+    throw new UsageError('E_USAGE', `--format ${format}: expected yaml or json`);
   const deployRepo = resolve(positionals[0]!);
   const opts = toRenderOptions(v);
   const started = performance.now();
@@ -57,7 +68,9 @@ export async function renderCommand(argv: string[]): Promise<number> {
   try {
     const result = await renderDeployRepoWith(ctx, deployRepo, { ...opts, onProgress: progress.onProgress });
     progress.end();
-    if (v.verbose) for (const c of ctx.session.commands) process.stderr.write(`${c.cached ? '[cached] ' : c.offline ? '[offline] ' : ''}${c.display}\n`);
+    if (v.verbose)
+      for (const c of ctx.session.commands)
+        process.stderr.write(`${c.cached ? '[cached] ' : c.offline ? '[offline] ' : ''}${c.display}\n`);
     for (const c of result.clusters) {
       if (c.error) process.stderr.write(`error: ${formatError(c.error)}\n`);
       for (const w of c.warnings) process.stderr.write(`warning: ${c.cluster}: ${w}\n`);
@@ -82,7 +95,8 @@ export async function renderCommand(argv: string[]): Promise<number> {
       );
     }
     if (v.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    else if (!v.out) process.stdout.write(format === 'json' ? jsonStream(result, opts.mode) : yamlStream(result, opts.mode));
+    else if (!v.out)
+      process.stdout.write(format === 'json' ? jsonStream(result, opts.mode) : yamlStream(result, opts.mode));
     if (!v.quiet) {
       const t = summary.totals;
       process.stderr.write(
