@@ -139,7 +139,7 @@ describe(renderApplication, () => {
     const v = helmValues(result.manifests);
     expect(v['replicas']).toBe(3);
     expect(v['tag']).toBe('007');
-    expect(v['cfg']).toBe('{"k": "v"}\n');
+    expect(v['cfg']).toBe(readFileSync(join(R, 'chart/c.json'), 'utf8'));
   });
 
   it('should escape commas except in {lists} and after a backslash [vector 7]', async () => {
