@@ -36,8 +36,13 @@ export interface WorkerChartDefaults {
   mountPath: string;
   /** File mode of the mounted keys (`mtls.defaultMode`), decimal 256 = octal 0400. */
   defaultMode: number;
-  /** Env vars the chart sets itself when mTLS is enabled. */
-  mtlsEnv: Readonly<Record<string, string>>;
+  /**
+   * Env vars the chart sets itself when mTLS is enabled, each from a key under `mtls` (with the chart's default), e.g.
+   * NAUTOBOT_DB_SSLMODE from `mtls.dbSslMode` (default verify-ca).
+   */
+  mtlsEnv: Readonly<Record<string, { key: string; default: string }>>;
+  /** `mtls.trustBundle.mode` default: `combined` (system CAs + ca.crt), `private-ca` (ca.crt alone) or `system`. */
+  trustBundleMode: string;
 }
 
 export const WORKER_CHART_DEFAULTS: WorkerChartDefaults = Object.freeze({
@@ -45,7 +50,11 @@ export const WORKER_CHART_DEFAULTS: WorkerChartDefaults = Object.freeze({
   secretName: 'nautobot-mtls-client',
   mountPath: '/etc/nautobot/mtls',
   defaultMode: 256,
-  mtlsEnv: Object.freeze({ NAUTOBOT_DB_SSLMODE: 'verify-ca', NAUTOBOT_DB_SSLNEGOTIATION: 'direct' }),
+  mtlsEnv: Object.freeze({
+    NAUTOBOT_DB_SSLMODE: { key: 'dbSslMode', default: 'verify-ca' },
+    NAUTOBOT_DB_SSLNEGOTIATION: { key: 'dbSslNegotiation', default: 'direct' },
+  }),
+  trustBundleMode: 'combined',
 });
 
 /** Component directory of the site worker overlay and values. */
@@ -146,6 +155,17 @@ export interface HostRef {
   port?: number;
 }
 
+/** An env var as the worker pod will see it, and where it comes from. */
+export interface EffectiveEnv {
+  value?: string;
+  /** The explicit env entry (`celery.extraEnvVars`), which wins over the chart. */
+  entry?: EnvEntry;
+  /** `values`: a chart key such as `mtls.dbSslMode` sets it; `chart`: the chart's default. */
+  from: 'env' | 'values' | 'chart';
+  /** Path of the value in the values file (env entry value or chart key), when the values file sets it. */
+  path?: JsonPath;
+}
+
 export interface WorkerConfig {
   cluster: Cluster;
   values: Obj;
@@ -157,7 +177,9 @@ export interface WorkerConfig {
   mountPath: string;
   env: EnvEntry[];
   /** Env value as the pod will see it: explicit entry, else the chart's default (when mTLS is on). */
-  effectiveEnv(name: string): { value?: string; entry?: EnvEntry; fromChart: boolean } | undefined;
+  effectiveEnv(name: string): EffectiveEnv | undefined;
+  /** `mtls.trustBundle.mode` in effect, and where the values set it (if they do). */
+  trustBundle: { mode: string; path?: JsonPath };
   secretVolumes: SecretVolume[];
   dbHost?: HostRef;
   redisHost?: HostRef;
@@ -202,6 +224,7 @@ export function workerConfig(
       secretVolumes.push(sv);
     }
   }
+  const trustMode = str(get(mtls, ['trustBundle', 'mode']));
   const cfg: WorkerConfig = {
     cluster,
     values,
@@ -214,11 +237,21 @@ export function workerConfig(
     effectiveEnv(name) {
       const entry = [...env].reverse().find((e) => e.name === name);
       if (entry)
-        return entry.value !== undefined
-          ? { value: entry.value, entry, fromChart: false }
-          : { entry, fromChart: false };
-      const d = mtlsEnabled ? defaults.mtlsEnv[name] : undefined;
-      return d !== undefined ? { value: d, fromChart: true } : undefined;
+        return {
+          ...(entry.value !== undefined ? { value: entry.value } : {}),
+          entry,
+          from: 'env',
+          path: entry.valuePath,
+        };
+      const spec = mtlsEnabled ? defaults.mtlsEnv[name] : undefined;
+      if (!spec) return undefined;
+      const v = mtls[spec.key];
+      if (v !== undefined && v !== null) return { value: String(v), from: 'values', path: ['mtls', spec.key] };
+      return { value: spec.default, from: 'chart' };
+    },
+    trustBundle: {
+      mode: trustMode ?? defaults.trustBundleMode,
+      ...(trustMode ? { path: ['mtls', 'trustBundle', 'mode'] } : {}),
     },
   };
   if (typeof mtls.enabled === 'boolean') cfg.mtlsEnabledPath = ['mtls', 'enabled'];

@@ -6,11 +6,17 @@ import { MAX_FILE_BYTES } from '../src/repo.js';
 import { rules } from '../src/rules/index.js';
 import { materialize, ruleDir, rulesFixtures, validRepo } from './helpers.js';
 
-function run(id: string, kind: 'fail' | 'pass') {
+/** Case directories of a rule: `fail`, `fail-<variant>`, `pass`, `pass-<variant>`. */
+function casesOf(id: string, kind: 'fail' | 'pass'): string[] {
+  const dir = path.join(rulesFixtures, ruleDir(id));
+  return existsSync(dir) ? readdirSync(dir).filter((d) => d === kind || d.startsWith(`${kind}-`)) : [];
+}
+
+function run(id: string, kind: string) {
   const caseDir = path.join(rulesFixtures, ruleDir(id), kind);
   const { dir, cleanup } = materialize(caseDir);
   try {
-    if (id === 'repo/file-too-large' && kind === 'fail') {
+    if (id === 'repo/file-too-large' && kind.startsWith('fail')) {
       writeFileSync(path.join(dir, 'site-a', 'huge.yaml'), `# GENERATED\n${'x: 1\n'.repeat(MAX_FILE_BYTES / 4)}`);
     }
     return { result: lintDeployRepo(dir), caseDir };
@@ -38,8 +44,8 @@ describe(lintDeployRepo, () => {
   });
 
   describe.each(rules.map((r) => [r.id, r] as const))('rule %s', (id, rule) => {
-    it('should report the rule when its failing fixture is linted', () => {
-      const { result, caseDir } = run(id, 'fail');
+    it.each(casesOf(id, 'fail'))('should report the rule when fixture %s is linted', (kind) => {
+      const { result, caseDir } = run(id, kind);
       const hits = result.findings.filter((f) => f.ruleId === id);
       expect(hits.length, JSON.stringify(result.findings, null, 2)).toBeGreaterThan(0);
       expect(hits[0]!.severity).toBe(rule.severity);
@@ -54,8 +60,8 @@ describe(lintDeployRepo, () => {
       }
     });
 
-    it('should not report the rule when its passing fixture is linted', () => {
-      const { result } = run(id, 'pass');
+    it.each(casesOf(id, 'pass'))('should not report the rule when fixture %s is linted', (kind) => {
+      const { result } = run(id, kind);
       expect(result.findings.filter((f) => f.ruleId === id)).toEqual([]);
     });
 

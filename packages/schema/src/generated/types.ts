@@ -3,4 +3,5 @@
 export type { ClientCertificate } from './client-certificate.js';
 export type { Deploy } from './deploy.js';
 export type { MtlsExternalSecret } from './mtls-external-secret.js';
+export type { NautobotWorkerValues } from './nautobot-worker-values.js';
 export type { WorkerKustomization } from './worker-kustomization.js';

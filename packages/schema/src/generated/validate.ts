@@ -6,6 +6,7 @@ import { type ValidationResult, wrap } from '../validate-core.js';
 import type { ClientCertificate } from './client-certificate.js';
 import type { Deploy } from './deploy.js';
 import type { MtlsExternalSecret } from './mtls-external-secret.js';
+import type { NautobotWorkerValues } from './nautobot-worker-values.js';
 import type { WorkerKustomization } from './worker-kustomization.js';
 
 /** Validates a value against `client-certificate.schema.json` (mTLS client Certificate (cert-manager)). */
@@ -14,5 +15,7 @@ export const validateClientCertificate: (value: unknown) => ValidationResult<Cli
 export const validateDeploy: (value: unknown) => ValidationResult<Deploy> = wrap(compiled.validateDeploy, 'validateDeploy');
 /** Validates a value against `mtls-external-secret.schema.json` (Site mTLS ExternalSecret). */
 export const validateMtlsExternalSecret: (value: unknown) => ValidationResult<MtlsExternalSecret> = wrap(compiled.validateMtlsExternalSecret, 'validateMtlsExternalSecret');
+/** Validates a value against `nautobot-worker-values.schema.json` (nautobot-worker chart values). */
+export const validateNautobotWorkerValues: (value: unknown) => ValidationResult<NautobotWorkerValues> = wrap(compiled.validateNautobotWorkerValues, 'validateNautobotWorkerValues');
 /** Validates a value against `worker-kustomization.schema.json` (Site worker overlay kustomization.yaml). */
 export const validateWorkerKustomization: (value: unknown) => ValidationResult<WorkerKustomization> = wrap(compiled.validateWorkerKustomization, 'validateWorkerKustomization');

@@ -1,5 +1,6 @@
 /** mTLS client Certificates (cert-manager), wherever they are declared (normally on the global cluster). */
 import { durationHours, get, isObj, type K8sObject, str } from '../model.js';
+import type { Cluster } from '../repo.js';
 import { defineRule, type Rule, type RuleContext } from './api.js';
 import { isClientCertificate } from './schema-rules.js';
 
@@ -9,6 +10,12 @@ function clientCerts(ctx: RuleContext): K8sObject[] {
     .filter(
       (o) => o.kind === 'Certificate' && o.apiVersion.startsWith('cert-manager.io/') && isClientCertificate(o.obj),
     );
+}
+
+/** The site cluster a client certificate was issued for, by the naming convention `<name>-<site>`. */
+export function siteOf(ctx: RuleContext, cert: K8sObject): Cluster | undefined {
+  const names = [cert.name, str(get(cert.obj, ['spec', 'secretName'])) ?? ''];
+  return ctx.repo.clusters.find((c) => c.isSite && names.some((n) => n === c.name || n.endsWith(`-${c.name}`)));
 }
 
 /** The DB user client certificates must name: CNPG's `bootstrap.initdb.owner` on a global cluster, else the option. */
@@ -28,11 +35,15 @@ export const certCommonName = defineRule({
   id: 'cert/common-name',
   severity: 'error',
   title: 'Client certificate CN is not the DB user',
-  docs: 'pg_hba `cert` authentication maps the client certificate\'s CN to the PostgreSQL user, so the CN must equal the user the worker logs in as (the CNPG app user, `app`, or `bootstrap.initdb.owner` of the CNPG Cluster in this repo). Any other CN is rejected with `certificate authentication failed for user "app"` even though the certificate is valid.',
+  docs: 'pg_hba `cert` authentication maps the client certificate\'s CN to the PostgreSQL user, so the CN must equal the user the worker logs in as: the site worker\'s `nautobot.db.user` for a certificate named `<name>-<site>`, else `bootstrap.initdb.owner` of the CNPG Cluster in this repo, else `app`. Any other CN is rejected with `certificate authentication failed for user "app"` even though the certificate is valid.',
   check(ctx) {
-    const user = dbUser(ctx);
+    const fallback = dbUser(ctx);
     for (const o of clientCerts(ctx)) {
       const cn = get(o.obj, ['spec', 'commonName']);
+      // A site's certificate must name the user that site's worker logs in as (nautobot.db.user, default app).
+      const site = siteOf(ctx, o);
+      const siteUser = site ? str(get(ctx.worker(site)?.values, ['nautobot', 'db', 'user'])) : undefined;
+      const user = siteUser ?? fallback;
       if (cn === user) continue;
       ctx.report(
         { source: o.source, doc: o.doc, path: ['spec', ...(cn === undefined ? [] : ['commonName'])] },

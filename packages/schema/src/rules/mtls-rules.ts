@@ -6,6 +6,7 @@ import { get, isObj, type K8sObject, str } from '../model.js';
 import type { Cluster } from '../repo.js';
 import type { JsonPath } from '../source.js';
 import { defineRule, type Rule, type RuleContext } from './api.js';
+import { siteOf } from './cert-rules.js';
 import { externalSecretTarget, isClientCertificate } from './schema-rules.js';
 
 const CA_NAME = /(^|[-_.])ca([-_.]|$)|ca-key|ca_key/i;
@@ -314,10 +315,7 @@ export const mtlsPemType = defineRule({
       .flatMap((c) => ctx.objects(c))
       .filter((o) => o.kind === 'Certificate' && isClientCertificate(o.obj));
     for (const cluster of ctx.clusters) {
-      const issued = globalCerts.find((c) => {
-        const names = [c.name, str(get(c.obj, ['spec', 'secretName'])) ?? ''];
-        return names.some((n) => n.endsWith(`-${cluster.name}`) || n === cluster.name);
-      });
+      const issued = globalCerts.find((c) => siteOf(ctx, c) === cluster);
       for (const o of mtlsExternalSecrets(ctx, cluster)) {
         const data = templateData(o);
         for (const key of REQUIRED_KEYS) {

@@ -3,7 +3,7 @@
  * Every check uses the worker's *effective* configuration: what the values set, else what the nautobot-worker chart
  * sets itself (with `mtls.enabled`, the default: the secret mount and NAUTOBOT_DB_SSLMODE/SSLNEGOTIATION).
  */
-import { dnsMatches, envEntries, isObj, tlsRoutes, WORKER_DIR, type WorkerConfig } from '../model.js';
+import { dnsMatches, envEntries, get, isObj, tlsRoutes, WORKER_DIR, type WorkerConfig } from '../model.js';
 import { rawScalar } from '../source.js';
 import { defineRule, type Rule, type RuleContext } from './api.js';
 
@@ -76,31 +76,32 @@ export const dbSslmode = defineRule({
   id: 'worker/db-sslmode',
   severity: 'error',
   title: 'NAUTOBOT_DB_SSLMODE missing or weaker than verify-ca',
-  docs: 'The global PostgreSQL accepts only `hostssl ... cert` connections, and nautobot_config.py applies the client certificate only when NAUTOBOT_DB_SSLMODE is `verify-ca` or `verify-full`. Unset means plain TCP with a password (rejected by pg_hba); `require` encrypts but presents no certificate and verifies nothing. The worker chart sets `verify-ca` itself when `mtls.enabled` is true (its default), so a site values file may omit it; it is an error to override it with a weaker mode or to disable mTLS without setting it.',
+  docs: 'The global PostgreSQL accepts only `hostssl ... cert` connections, and nautobot_config.py presents the client certificate only when NAUTOBOT_DB_SSLMODE is `verify-ca` or `verify-full`. Unset means plain TCP with a password (rejected by pg_hba); `require` encrypts but presents no certificate and verifies nothing. The worker chart sets it from `mtls.dbSslMode` (default `verify-ca`) when `mtls.enabled` is true (its default), so a site values file may omit it; a weaker `mtls.dbSslMode` or `extraEnvVars` override, or `mtls.enabled: false` without an explicit mode, is an error.',
   check(ctx) {
     for (const w of workers(ctx)) {
       const eff = w.effectiveEnv('NAUTOBOT_DB_SSLMODE');
       if (eff?.entry?.valueFrom !== undefined) continue;
       const v = eff?.value?.trim();
       if (v === 'verify-ca' || v === 'verify-full') continue;
+      const what = eff?.from === 'values' ? 'mtls.dbSslMode' : 'NAUTOBOT_DB_SSLMODE';
       if (!v) {
         ctx.report(
-          { source: w.source, doc: 0, path: w.mtlsEnabledPath ?? eff?.entry?.valuePath ?? [] },
+          { source: w.source, doc: 0, path: eff?.path ?? w.mtlsEnabledPath ?? [] },
           w.mtlsEnabled
-            ? 'NAUTOBOT_DB_SSLMODE is set empty: the worker would connect without TLS and pg_hba rejects it'
+            ? `${what} is empty: the worker would connect without TLS and pg_hba rejects it`
             : 'mtls.enabled is false and NAUTOBOT_DB_SSLMODE is not set: the worker connects without TLS or a client certificate, and the global pg_hba (hostssl ... cert) rejects it',
           'Keep mtls.enabled: true (the chart then sets NAUTOBOT_DB_SSLMODE=verify-ca), or set NAUTOBOT_DB_SSLMODE=verify-ca and mount the client certificate.',
         );
       } else if (WEAK_SSLMODES.includes(v)) {
         ctx.report(
-          { source: w.source, doc: 0, path: eff!.entry!.valuePath },
-          `NAUTOBOT_DB_SSLMODE is "${v}", weaker than verify-ca: ${v === 'require' ? 'no client certificate is presented and the server is not verified' : 'the connection may be unencrypted'}`,
-          'Set NAUTOBOT_DB_SSLMODE to verify-ca (or delete the override: the chart sets verify-ca).',
+          { source: w.source, doc: 0, path: eff!.path ?? [] },
+          `${what} is "${v}", weaker than verify-ca: ${v === 'require' ? 'no client certificate is presented and the server is not verified' : 'the connection may be unencrypted'}`,
+          `Set ${what} to verify-ca (or delete the override: the chart defaults to verify-ca).`,
         );
       } else {
         ctx.report(
-          { source: w.source, doc: 0, path: eff!.entry!.valuePath },
-          `NAUTOBOT_DB_SSLMODE is "${v}", not a libpq sslmode`,
+          { source: w.source, doc: 0, path: eff!.path ?? [] },
+          `${what} is "${v}", not a libpq sslmode`,
           'Use verify-ca or verify-full.',
         );
       }
@@ -121,16 +122,16 @@ export const dbSslnegotiation = defineRule({
   id: 'worker/db-sslnegotiation',
   severity: 'error',
   title: 'sslnegotiation is not direct for a DB behind TLS passthrough',
-  docs: 'Envoy routes PostgreSQL by the TLS SNI, which only exists when the client starts with a TLS ClientHello: `sslnegotiation=direct` (libpq/PostgreSQL 17+). The classic negotiation sends a plaintext SSLRequest first, which carries no SNI and cannot be routed, so the connection hangs or is reset. The worker chart sets NAUTOBOT_DB_SSLNEGOTIATION=direct with mTLS on; a site must not override it with `postgres` when its DB host is a gateway FQDN.',
+  docs: 'Envoy routes PostgreSQL by the TLS SNI, which only exists when the client starts with a TLS ClientHello: `sslnegotiation=direct` (libpq/PostgreSQL 17+). The classic negotiation sends a plaintext SSLRequest first, which carries no SNI and cannot be routed, so the connection hangs or is reset. The worker chart sets NAUTOBOT_DB_SSLNEGOTIATION from `mtls.dbSslNegotiation` (default `direct`) with mTLS on; a site must not set it to `postgres` (in `mtls.dbSslNegotiation` or `extraEnvVars`) when its DB host is a gateway FQDN.',
   check(ctx) {
     for (const w of workers(ctx)) {
       if (!w.dbHost || !viaGateway(ctx, w.dbHost.host)) continue;
       const eff = w.effectiveEnv('NAUTOBOT_DB_SSLNEGOTIATION');
       if (eff?.entry?.valueFrom !== undefined || eff?.value === 'direct') continue;
       ctx.report(
-        { source: w.source, doc: 0, path: eff?.entry?.valuePath ?? w.mtlsEnabledPath ?? w.dbHost.path },
+        { source: w.source, doc: 0, path: eff?.path ?? w.mtlsEnabledPath ?? w.dbHost.path },
         eff?.value
-          ? `NAUTOBOT_DB_SSLNEGOTIATION is "${eff.value}" but ${w.dbHost.host} goes through the TLS passthrough gateway: the plaintext SSLRequest carries no SNI and cannot be routed`
+          ? `${eff.from === 'values' ? 'mtls.dbSslNegotiation' : 'NAUTOBOT_DB_SSLNEGOTIATION'} is "${eff.value}" but ${w.dbHost.host} goes through the TLS passthrough gateway: the plaintext SSLRequest carries no SNI and cannot be routed`
           : `${w.dbHost.host} goes through the TLS passthrough gateway but NAUTOBOT_DB_SSLNEGOTIATION is not "direct" (mTLS is off, so the chart does not set it)`,
         'Set NAUTOBOT_DB_SSLNEGOTIATION=direct (needs libpq >= 17), or keep mtls.enabled: true so the chart sets it.',
       );
@@ -165,9 +166,17 @@ export const redisTlsWeak = defineRule({
   id: 'worker/redis-tls-weak',
   severity: 'error',
   title: 'Redis TLS turned off or not verifying the server',
-  docs: 'The global Redis runs with TLS and `authClients: true`: every client must speak TLS and present the client certificate. NAUTOBOT_REDIS_SSL=false (or a NAUTOBOT_REDIS_SCHEME other than rediss) turns Redis TLS off and the connection is refused; NAUTOBOT_REDIS_SSL_CERT_REQS other than `required` stops verifying the Redis server certificate, so anyone on the path can impersonate Redis (nautobot_config.py refuses `none` at start).',
+  docs: 'The global Redis runs with TLS and `authClients: true`: every client must speak TLS and present the client certificate. `nautobot.redis.ssl: false`, NAUTOBOT_REDIS_SSL=false or a NAUTOBOT_REDIS_SCHEME other than rediss turns Redis TLS off and the connection is refused; NAUTOBOT_REDIS_SSL_CERT_REQS other than `required` stops verifying the Redis server certificate, so anyone on the path can impersonate Redis (nautobot_config.py refuses `none` at start).',
   check(ctx) {
     for (const w of workers(ctx)) {
+      const redisSsl = get(w.values, ['nautobot', 'redis', 'ssl']);
+      if (w.mtlsEnabled && redisSsl === false) {
+        ctx.report(
+          { source: w.source, doc: 0, path: ['nautobot', 'redis', 'ssl'] },
+          'nautobot.redis.ssl is false while mtls.enabled is true: the client certificate only travels over TLS, and Redis (authClients: true) refuses plain connections',
+          'Set nautobot.redis.ssl: true (the chart default).',
+        );
+      }
       for (const e of w.env) {
         const v = e.value?.trim().toLowerCase();
         if (v === undefined) continue;
@@ -233,9 +242,17 @@ export const caBundlePrivateOnly = defineRule({
   id: 'worker/ca-bundle-private-only',
   severity: 'warning',
   title: 'SSL_CERT_FILE / REQUESTS_CA_BUNDLE is the private CA alone',
-  docs: 'SSL_CERT_FILE and REQUESTS_CA_BUNDLE replace the *whole* trust store of OpenSSL and Python requests. Pointing them at the mTLS ca.crt makes every outbound HTTPS call to a public host (Git repositories, plugin APIs, webhooks) fail with CERTIFICATE_VERIFY_FAILED. The DB and Redis clients already get the CA through their own variables; leave these unset, or point them at a bundle that concatenates the system CAs and the private CA.',
+  docs: "SSL_CERT_FILE and REQUESTS_CA_BUNDLE replace the *whole* trust store of OpenSSL and Python requests. Pointing them at the mTLS ca.crt makes every outbound HTTPS call to a public host (Git repositories, plugin APIs, webhooks) fail with CERTIFICATE_VERIFY_FAILED. The DB and Redis clients already get the CA through their own variables. The worker chart's `mtls.trustBundle.mode: combined` (default) builds a bundle of the system CAs plus the private CA; `private-ca` and explicit env vars pointing at ca.crt are reported.",
   check(ctx) {
     for (const w of workers(ctx)) {
+      const overridden = w.env.some((e) => e.name === 'SSL_CERT_FILE' || e.name === 'REQUESTS_CA_BUNDLE');
+      if (w.mtlsEnabled && w.trustBundle.mode === 'private-ca' && !overridden) {
+        ctx.report(
+          { source: w.source, doc: 0, path: w.trustBundle.path ?? w.mtlsEnabledPath ?? [] },
+          `mtls.trustBundle.mode is private-ca: SSL_CERT_FILE and REQUESTS_CA_BUNDLE point at ${w.mountPath}/ca.crt alone, so outbound HTTPS to public hosts will fail`,
+          'Use mtls.trustBundle.mode: combined (the default: system CAs plus the mTLS CA).',
+        );
+      }
       for (const e of w.env) {
         if ((e.name === 'SSL_CERT_FILE' || e.name === 'REQUESTS_CA_BUNDLE') && e.value?.startsWith(`${w.mountPath}/`)) {
           ctx.report(
