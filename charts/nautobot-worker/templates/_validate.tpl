@@ -1,0 +1,64 @@
+{{/*
+Cross-field checks the JSON schema cannot express, with messages that name the value path and the fix.
+Included at the top of every template, so any render (helm template, Argo CD, helm-unittest) stops on bad input.
+*/}}
+{{- define "nautobot-worker.validate" -}}
+{{- $v := .Values -}}
+{{- if not $v.understack.site -}}
+{{- fail "understack.site: required: the site name names the default worker's Celery queue and goes into every Celery node name. Set it (Argo CD passes it from the site's deploy.yaml), e.g. --set understack.site=rax-dev-iad3" -}}
+{{- end -}}
+{{- if not $v.nautobot.db.host -}}
+{{- fail "nautobot.db.host: required: the SNI host name of the global PostgreSQL route on the Envoy Gateway, e.g. nautobot-db.dev.undercloud.example.net" -}}
+{{- end -}}
+{{- if not $v.nautobot.redis.host -}}
+{{- fail "nautobot.redis.host: required: the SNI host name of the global Redis route on the Envoy Gateway, e.g. nautobot-redis.dev.undercloud.example.net" -}}
+{{- end -}}
+{{- if and $v.nautobot.config $v.nautobot.configCM -}}
+{{- fail "nautobot.config and nautobot.configCM: set at most one: nautobot.config is the content of nautobot_config.py for the chart's ConfigMap, nautobot.configCM names an existing ConfigMap to mount instead" -}}
+{{- end -}}
+{{- if $v.mtls.enabled -}}
+{{- if ne (toString $v.mtls.defaultMode) "256" -}}
+{{- fail (printf "mtls.defaultMode: must be 256 (decimal for octal 0400, owner read-only), got %v. Kubernetes reads defaultMode as a decimal number: 400 means octal 0620 (group-writable), which libpq refuses for a private key, and only an unquoted YAML 0400 is octal. Write 256." $v.mtls.defaultMode) -}}
+{{- end -}}
+{{- if ne (toString $v.nautobot.redis.ssl) "true" -}}
+{{- fail "nautobot.redis.ssl: must be true when mtls.enabled is true: the client certificate is only presented over TLS, and Redis with tls-auth-clients refuses anything else. Either: set nautobot.redis.ssl: true, or set mtls.enabled: false" -}}
+{{- end -}}
+{{- if not (has (toString $v.mtls.dbSslMode) (list "verify-ca" "verify-full" "require")) -}}
+{{- fail (printf "mtls.dbSslMode: must be \"verify-ca\", \"verify-full\" or \"require\", got %q" (toString $v.mtls.dbSslMode)) -}}
+{{- end -}}
+{{- if not (has (toString $v.mtls.dbSslNegotiation) (list "direct" "postgres" "")) -}}
+{{- fail (printf "mtls.dbSslNegotiation: must be \"direct\" (TLS passthrough gateway, libpq >= 17) or \"postgres\", got %q" (toString $v.mtls.dbSslNegotiation)) -}}
+{{- end -}}
+{{- if not (has (toString $v.mtls.trustBundle.mode) (list "combined" "private-ca" "system")) -}}
+{{- fail (printf "mtls.trustBundle.mode: must be \"combined\", \"private-ca\" or \"system\", got %q" (toString $v.mtls.trustBundle.mode)) -}}
+{{- end -}}
+{{- end -}}
+{{- range $name, $worker := $v.workers -}}
+{{- if and $worker (kindIs "map" $worker) -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" $name) -}}
+{{- fail (printf "workers.%s: the name must be lower-case letters, digits and '-' (it names Kubernetes objects and, for kubernetes workers, the job queue folder)" $name) -}}
+{{- end -}}
+{{- $type := toString ($worker.type | default "celery") -}}
+{{- if not (has $type (list "celery" "kubernetes")) -}}
+{{- fail (printf "workers.%s.type: must be \"celery\" or \"kubernetes\", got %q" $name $type) -}}
+{{- end -}}
+{{- $enabled := ternary true $worker.enabled (not (hasKey $worker "enabled")) -}}
+{{- if and (eq $name "beat") $enabled -}}
+{{- fail "workers.beat: Celery beat must not run on a site cluster: schedules are driven by the single beat on the global cluster, and a second beat would run every scheduled job twice. Set workers.beat.enabled: false or remove it" -}}
+{{- end -}}
+{{- if and $enabled (eq $type "kubernetes") (hasKey $worker "taskQueues") -}}
+{{- fail (printf "workers.%s.taskQueues: not used by a kubernetes worker: its job queue is the worker name (%s). Remove taskQueues, or set type: celery" $name $name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $name, $spec := (include "nautobot-worker.workers" . | fromJson) -}}
+{{- if and $spec.autoscaling $spec.autoscaling.enabled (gt (int $spec.autoscaling.minReplicas) (int $spec.autoscaling.maxReplicas)) -}}
+{{- fail (printf "workers.%s.autoscaling: minReplicas (%v) is greater than maxReplicas (%v)" $name $spec.autoscaling.minReplicas $spec.autoscaling.maxReplicas) -}}
+{{- end -}}
+{{- range $spec.queues -}}
+{{- if not (regexMatch "^[A-Za-z0-9][-A-Za-z0-9_.]*$" (toString .)) -}}
+{{- fail (printf "workers.%s.taskQueues: %q is not a valid queue name (letters, digits, '-', '_', '.')" $name (toString .)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
