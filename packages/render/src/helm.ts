@@ -511,11 +511,26 @@ export async function fetchChart(ctx: HelmContext, source: ApplicationSource): P
     ctx.session.note(ctx.tools.helm.path, pullArgs, dest);
     return { appPath: await extractChart(ctx, hit.path, chart, dest), version, pullArgs };
   }
+  // Charts pulled over the network are kept content-addressed in the cache (same repo, chart and exact version ->
+  // same file), so a second render does not download again.
+  const cache = ctx.session.cache;
+  const pulled = cache
+    ? join(cache.dir, 'charts', `${sha256(`${source.repoURL}\0${chart}\0${version}`)}.tgz`)
+    : undefined;
+  if (pulled && existsSync(pulled)) {
+    ctx.session.note(ctx.tools.helm.path, pullArgs, dest);
+    return { appPath: await extractChart(ctx, pulled, chart, dest), version, pullArgs };
+  }
   if (!ctx.allowNetwork) throw offlineChartError(chart, version, source.repoURL);
   await ctx.session.run({ bin: ctx.tools.helm.path, args: pullArgs, cwd: dest, helmHome: true });
   const tgzs = readdirSync(dest).filter((f) => f.endsWith('.tgz'));
   if (tgzs.length !== 1) throw new RenderError('E_CHART_PULL', `expected 1 file, found ${tgzs.length}`);
-  return { appPath: await extractChart(ctx, join(dest, tgzs[0]!), chart, dest), version, pullArgs };
+  const tgz = join(dest, tgzs[0]!);
+  if (pulled) {
+    mkdirSync(join(pulled, '..'), { recursive: true });
+    cpSync(tgz, pulled);
+  }
+  return { appPath: await extractChart(ctx, tgz, chart, dest), version, pullArgs };
 }
 
 const extracted = new WeakMap<Session, Map<string, Promise<string>>>();

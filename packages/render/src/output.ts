@@ -8,7 +8,7 @@ import type { ApplicationResult } from './application.js';
 import { type OutputCache, sha256 } from './cache.js';
 import { type ClusterResult, type DeployRepoResult, ROOT_APP } from './cluster.js';
 import { UsageError } from './errors.js';
-import { groupOf, toYaml } from './manifests.js';
+import { groupOf, sortKeys, toYaml } from './manifests.js';
 import type { K8sObject, RenderMode } from './types.js';
 
 /** Objects of an app in a mode: GetManifests order, or target resources then hooks (each marked). */
