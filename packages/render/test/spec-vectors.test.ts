@@ -36,7 +36,8 @@ let V: string; // values repository root
 let sha: string;
 let repos: Record<string, string>;
 const APIS = ['v1', 'v1/Pod', 'apps/v1', 'apps/v1/Deployment'];
-const apiFlags = APIS.flatMap((a) => ['--api-versions', a]);
+// Argo hands helm the cluster's API list as a sorted set.
+const apiFlags = [...APIS].sort().flatMap((a) => ['--api-versions', a]);
 
 beforeAll(() => {
   R = fixtureRepo('repo');
@@ -886,7 +887,7 @@ describe('render edge cases', () => {
       'LoadRestrictionsNone',
       '--helm-kube-version',
       '1.29.3',
-      ...APIS.flatMap((a) => ['--helm-api-versions', a]),
+      ...[...APIS].sort().flatMap((a) => ['--helm-api-versions', a]),
     ]);
     expect(find(result.manifests, 'Deployment', 'kh-web')).toBeDefined();
   });
