@@ -7,6 +7,7 @@ import { LintError } from './errors.js';
 import { formatJson, formatSarif, formatText, type OutputFormat } from './format.js';
 import { type LintOptions, lintDeployRepo } from './lint.js';
 import { rules } from './rules/index.js';
+import { didYouMean } from './suggest.js';
 
 export const USAGE = `Usage: understack-lint <deploy-repo> [options]
 
@@ -20,6 +21,7 @@ Options:
   --db-user <name>        PostgreSQL user client certificates must name (default: CNPG initdb owner, else app)
   --strict                exit 1 on warnings too
   --list-rules            print the rule catalogue and exit
+  --explain <rule-id>     print one rule's documentation and exit
   -h, --help              show this help
   -v, --version           print the version
 
@@ -33,6 +35,7 @@ export interface CliOptions {
   dbUser?: string;
   strict: boolean;
   listRules: boolean;
+  explain?: string;
   help: boolean;
   version: boolean;
 }
@@ -85,6 +88,9 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--cluster':
         o.cluster = take();
         break;
+      case '--explain':
+        o.explain = take();
+        break;
       case '--db-user':
         o.dbUser = take();
         break;
@@ -127,6 +133,21 @@ export function runCli(argv: string[], io: CliIo): number {
   }
   if (opts.version) {
     io.stdout(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (opts.explain !== undefined) {
+    const rule = rules.find((r) => r.id === opts.explain);
+    if (!rule) {
+      const guess = didYouMean(
+        opts.explain,
+        rules.map((r) => r.id),
+      );
+      io.stderr(
+        `understack-lint: unknown rule "${opts.explain}"${guess ? `: did you mean "${guess}"?` : ''} (see --list-rules)\n`,
+      );
+      return 2;
+    }
+    io.stdout(`${rule.id} (${rule.severity}): ${rule.title}\n\n${rule.docs}\n`);
     return 0;
   }
   if (opts.listRules) {
