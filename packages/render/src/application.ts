@@ -139,7 +139,9 @@ export function createContext(opts: RenderOptions = {}): RenderContext {
     allowNetwork: opts.allowNetwork ?? false,
     kubeVersion: opts.kubeVersion ?? DEFAULT_KUBE_VERSION,
     // Argo passes the cluster's API list as a sorted set.
-    apiVersions: [...new Set(opts.apiVersions && opts.apiVersions.length > 0 ? opts.apiVersions : DEFAULT_API_VERSIONS)].sort(),
+    apiVersions: [
+      ...new Set(opts.apiVersions && opts.apiVersions.length > 0 ? opts.apiVersions : DEFAULT_API_VERSIONS),
+    ].sort(),
     instanceLabelKey: opts.instanceLabelKey ?? 'app.kubernetes.io/instance',
     trackingMethod: opts.trackingMethod ?? 'annotation',
     ...(opts.installationId ? { installationId: opts.installationId } : {}),

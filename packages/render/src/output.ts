@@ -168,7 +168,7 @@ export function jsonStream(r: DeployRepoResult, mode: RenderMode): string {
     apps: [
       ...(c.root ? [{ name: ROOT_APP, result: c.root }] : []),
       ...c.apps.filter((a) => a.result).map((a) => ({ name: a.name, result: a.result! })),
-    ].map((a) => ({ name: a.name, objects: objectsFor(a.result, mode) })),
+    ].map((a) => ({ name: a.name, objects: sortKeys(objectsFor(a.result, mode)) })),
   }));
   return `${JSON.stringify({ clusters }, null, 2)}\n`;
 }

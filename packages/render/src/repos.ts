@@ -4,7 +4,7 @@
  * (`--chart-repo <url>=<dir>` or `.understack-render.yaml` `chartRepositories`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { RenderError } from './errors.js';
 import { parseUserYaml } from './manifests.js';
@@ -65,12 +65,15 @@ export class RepoMap {
     const { dir } = this.get(url);
     let rev = this.revisions.get(dir);
     if (rev === undefined) {
-      try {
-        rev = execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
-          .toString()
-          .trim();
-      } catch {
-        rev = '0'.repeat(40);
+      rev = readGitHead(dir);
+      if (!rev) {
+        try {
+          rev = execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+            .toString()
+            .trim();
+        } catch {
+          rev = '0'.repeat(40);
+        }
       }
       this.revisions.set(dir, rev);
     }
@@ -79,6 +82,56 @@ export class RepoMap {
 
   entries(): LocalRepo[] {
     return [...this.byKey.values()];
+  }
+}
+
+/**
+ * The commit checked out in the Git repository containing `dir`, read from `.git` directly (no process: this runs
+ * for every render). Handles worktrees (`.git` file + commondir) and packed refs; undefined when unsure.
+ */
+export function readGitHead(dir: string): string | undefined {
+  try {
+    let d = resolve(dir);
+    let dotGit: string | undefined;
+    for (;;) {
+      if (existsSync(join(d, '.git'))) {
+        dotGit = join(d, '.git');
+        break;
+      }
+      const parent = dirname(d);
+      if (parent === d) return undefined;
+      d = parent;
+    }
+    let gitDir = dotGit;
+    if (!statSync(dotGit).isDirectory()) {
+      const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'));
+      if (!m) return undefined;
+      gitDir = resolve(d, m[1]!.trim());
+    }
+    const common = existsSync(join(gitDir, 'commondir'))
+      ? resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim())
+      : gitDir;
+    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
+    if (/^[0-9a-f]{40}$/.test(head)) return head;
+    const ref = /^ref:\s*(.+)$/.exec(head)?.[1]?.trim();
+    if (!ref) return undefined;
+    for (const base of [gitDir, common]) {
+      const f = join(base, ref);
+      if (existsSync(f)) {
+        const sha = readFileSync(f, 'utf8').trim();
+        if (/^[0-9a-f]{40}$/.test(sha)) return sha;
+      }
+    }
+    const packed = join(common, 'packed-refs');
+    if (existsSync(packed)) {
+      for (const line of readFileSync(packed, 'utf8').split('\n')) {
+        const [sha, name] = line.split(' ');
+        if (name === ref && sha && /^[0-9a-f]{40}$/.test(sha)) return sha;
+      }
+    }
+    return undefined;
+  } catch {
+    return undefined;
   }
 }
 

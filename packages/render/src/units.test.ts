@@ -1,4 +1,6 @@
 /** Unit tables for the small pure pieces: env substitution, comma escaping, versions, globs, redaction, diff. */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { unifiedDiff } from './diff.js';
 import { envsubst, goExpand } from './envsubst.js';
@@ -7,7 +9,7 @@ import { cleanSetParameter, normalizeKubeVersion } from './helm.js';
 import { splitYaml } from './manifests.js';
 import { resourceFileName } from './output.js';
 import { formatCommand, redactArgs } from './redact.js';
-import { normalizeChartRepo, normalizeRepoUrl } from './repos.js';
+import { normalizeChartRepo, normalizeRepoUrl, readGitHead } from './repos.js';
 import { maxSatisfying, parseVersion } from './semver.js';
 
 describe(envsubst, () => {
@@ -159,5 +161,13 @@ describe(unifiedDiff, () => {
   it('should show removals before additions with context', () => {
     const d = unifiedDiff('a\nb\nc\n', 'a\nB\nc\n', 'base', 'head');
     expect(d).toBe('--- base\n+++ head\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n');
+  });
+});
+
+describe(readGitHead, () => {
+  it('should read the checked-out commit like git rev-parse HEAD', () => {
+    const here = fileURLToPath(new URL('.', import.meta.url));
+    const want = execFileSync('git', ['-C', here, 'rev-parse', 'HEAD']).toString().trim();
+    expect(readGitHead(here)).toBe(want);
   });
 });
