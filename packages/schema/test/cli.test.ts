@@ -118,7 +118,7 @@ describe(runCli, () => {
     expect(cli('--list-rules').stdout).toContain('mtls/ca-on-site');
     expect(JSON.parse(cli('--list-rules', '--json').stdout).length).toBeGreaterThan(30);
     expect(cli('--version').stdout).toMatch(/^\d+\.\d+\.\d+/);
-    expect(cli('--explain', 'worker/cert-volume-mode').stdout).toContain('decimal 400 = octal 0620');
+    expect(cli('--explain', 'worker/cert-volume-mode').stdout).toContain('is *decimal* 400 = octal 0620');
     const unknown = cli('--explain', 'worker/cert-volume-mod');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('did you mean "worker/cert-volume-mode"?');
