@@ -270,7 +270,7 @@ export function detectSourceType(
   }
   if (explicit.length === 1) return explicit[0]!;
   let found: 'Helm' | 'Kustomize' | 'Directory' = 'Directory';
-  const names = readdirSync(appPath).sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : a === b ? 0 : 1));
+  const names = readdirSync(appPath).sort();
   for (const name of names) {
     if (statSync(join(appPath, name)).isDirectory()) continue;
     if (name.endsWith('Chart.yaml')) found = 'Helm';

@@ -156,7 +156,13 @@ function syncTree(target: string, sorted: [string, string][]): void {
 export function yamlStream(r: DeployRepoResult, mode: RenderMode): string {
   const parts: string[] = [];
   for (const { cluster, app, result } of appResults(r)) {
-    for (const obj of objectsFor(result, mode)) parts.push(`---\n# ${cluster}/${app}\n${toYaml(obj)}`);
+    const hooks = new Map(
+      mode === 'target' ? result.target.hooks.map((h) => [h.object, h.phases.join(',')] as const) : [],
+    );
+    for (const obj of objectsFor(result, mode)) {
+      const hook = hooks.get(obj);
+      parts.push(`---\n# ${cluster}/${app}${hook ? ` (hook: ${hook})` : ''}\n${toYaml(obj)}`);
+    }
   }
   return parts.join('');
 }
