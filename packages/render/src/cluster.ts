@@ -9,12 +9,13 @@ import { join, resolve } from 'node:path';
 import {
   type ApplicationResult,
   createContext,
+  DEFAULT_API_VERSIONS,
   type RenderContext,
   type RenderOptions,
   renderApplicationWith,
 } from './application.js';
 import { asRenderError, RenderError } from './errors.js';
-import { readChartRepoConfig } from './repos.js';
+import { type ClusterFacts, readRenderConfig } from './repos.js';
 import { understackRoot } from './tools.js';
 import type { Application, K8sObject } from './types.js';
 
@@ -113,12 +114,13 @@ function isApplication(o: K8sObject): boolean {
 
 /** Renders one cluster with an existing context. */
 export async function renderClusterWith(
-  ctx: RenderContext,
+  baseCtx: RenderContext,
   deployRepo: string,
   cluster: string,
   opts: DeployRepoOptions,
   progress: { done: number; total: number } = { done: 0, total: 0 },
 ): Promise<ClusterResult> {
+  const ctx = clusterContext(baseCtx, cluster, opts);
   const understack = resolve(opts.understack ?? understackRoot());
   const out: ClusterResult = { cluster, apps: [], warnings: [] };
   try {
@@ -228,9 +230,32 @@ export interface DeployRepoResult {
 }
 
 /** Context with the deploy repo's `.understack-render.yaml` chart repositories merged under explicit ones. */
-export function contextFor(deployRepo: string, opts: DeployRepoOptions): RenderContext {
-  const chartRepos = { ...readChartRepoConfig(resolve(deployRepo)), ...opts.chartRepos };
-  return createContext({ ...opts, chartRepos });
+export function contextFor(
+  deployRepo: string,
+  opts: DeployRepoOptions,
+): RenderContext & { clusterFacts?: (c: string) => ClusterFacts } {
+  const config = readRenderConfig(resolve(deployRepo));
+  const chartRepos = { ...config.chartRepositories, ...opts.chartRepos };
+  const ctx = createContext({ ...opts, chartRepos });
+  return { ...ctx, clusterFacts: (c: string) => ({ ...config.defaults, ...config.clusters[c] }) };
+}
+
+/**
+ * The context for one cluster: `.understack-render.yaml` facts apply unless the command line set them
+ * (`--kube-version` wins; `--api-versions` replaces the whole list, extras included).
+ */
+function clusterContext(
+  ctx: RenderContext & { clusterFacts?: (c: string) => ClusterFacts },
+  cluster: string,
+  opts: DeployRepoOptions,
+): RenderContext {
+  const f = ctx.clusterFacts?.(cluster) ?? {};
+  const kubeVersion = opts.kubeVersion ?? f.kubeVersion ?? ctx.kubeVersion;
+  const apiVersions =
+    opts.apiVersions && opts.apiVersions.length > 0
+      ? ctx.apiVersions
+      : [...new Set([...DEFAULT_API_VERSIONS, ...(f.extraApiVersions ?? [])])].sort();
+  return { ...ctx, kubeVersion, apiVersions };
 }
 
 /** Renders every cluster of a deploy repository (clusters and apps in parallel, tools bounded by cores). */

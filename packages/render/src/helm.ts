@@ -345,7 +345,15 @@ export async function helmTemplate(
 
 function templateFailure(args: string[], r: { stderr: string; exitCode: number }): RenderError {
   const tail = r.stderr.trim().split('\n').slice(-15).join('\n');
-  const display = formatCommand('helm', args);
+  // The cluster API list can be long: shown as a count so the error stays readable (--verbose prints it whole).
+  const apis = args.filter((_, i) => args[i - 1] === '--api-versions').length;
+  const shown = args.filter((a, i) => a !== '--api-versions' && args[i - 1] !== '--api-versions');
+  const at = args.indexOf('--api-versions');
+  if (apis > 3 && at >= 0) shown.splice(at, 0, `--api-versions <${apis} APIs>`);
+  const display =
+    apis > 3
+      ? formatCommand('helm', shown).replace(`'--api-versions <${apis} APIs>'`, `--api-versions <${apis} APIs>`)
+      : formatCommand('helm', args);
   return new RenderError(
     'E_HELM_TEMPLATE',
     `failed to execute helm template command: \`${display}\` failed exit status ${r.exitCode}: ${tail}`,

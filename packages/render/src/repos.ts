@@ -138,6 +138,62 @@ export function readGitHead(dir: string): string | undefined {
 /** Name of the per-deploy-repo config file. */
 export const CONFIG_FILE = '.understack-render.yaml';
 
+/** Cluster facts from `.understack-render.yaml` (top level = every cluster, `clusters.<name>` overrides). */
+export interface ClusterFacts {
+  /** Kubernetes version of the cluster. */
+  kubeVersion?: string;
+  /** APIs added to the built-in list (`group/version` and `group/version/Kind`), e.g. CRDs installed there. */
+  extraApiVersions?: string[];
+}
+
+/** The parsed `.understack-render.yaml`. */
+export interface RenderConfig {
+  chartRepositories: Record<string, string>;
+  defaults: ClusterFacts;
+  clusters: Record<string, ClusterFacts>;
+}
+
+function facts(v: unknown, where: string, file: string): ClusterFacts {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new RenderError('E_CONFIG', `${file}: ${where}: must be a map`);
+  const o = v as Record<string, unknown>;
+  const out: ClusterFacts = {};
+  if (o['kubeVersion'] !== undefined) {
+    if (typeof o['kubeVersion'] !== 'string')
+      throw new RenderError('E_CONFIG', `${file}: ${where}kubeVersion: must be a string like "1.31.2"`);
+    out.kubeVersion = o['kubeVersion'];
+  }
+  if (o['extraApiVersions'] !== undefined) {
+    const a = o['extraApiVersions'];
+    if (!Array.isArray(a) || a.some((x) => typeof x !== 'string')) {
+      throw new RenderError(
+        'E_CONFIG',
+        `${file}: ${where}extraApiVersions: must be a list of group/version[/Kind] strings`,
+      );
+    }
+    out.extraApiVersions = a as string[];
+  }
+  return out;
+}
+
+/**
+ * Reads `<deploy-repo>/.understack-render.yaml`:
+ * `chartRepositories` (repoURL -> folder relative to the file), `kubeVersion` / `extraApiVersions` for every
+ * cluster, and `clusters.<name>.{kubeVersion,extraApiVersions}` per cluster.
+ */
+export function readRenderConfig(deployRepo: string): RenderConfig {
+  const file = join(deployRepo, CONFIG_FILE);
+  const empty: RenderConfig = { chartRepositories: {}, defaults: {}, clusters: {} };
+  if (!existsSync(file)) return empty;
+  const cfg = (parseUserYaml(readFileSync(file, 'utf8'), file) ?? {}) as Record<string, unknown>;
+  const clusters: Record<string, ClusterFacts> = {};
+  const rawClusters = cfg['clusters'] ?? {};
+  if (typeof rawClusters !== 'object' || Array.isArray(rawClusters))
+    throw new RenderError('E_CONFIG', `${file}: clusters: must be a map of cluster name to facts`);
+  for (const [name, v] of Object.entries(rawClusters as object)) clusters[name] = facts(v, `clusters.${name}.`, file);
+  return { chartRepositories: readChartRepoConfig(deployRepo), defaults: facts(cfg, '', file), clusters };
+}
+
 /** Reads `<dir>/.understack-render.yaml` `chartRepositories` (paths relative to the file). */
 export function readChartRepoConfig(deployRepo: string): Record<string, string> {
   const file = join(deployRepo, CONFIG_FILE);

@@ -3,6 +3,8 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { discoverClusters, renderCluster, renderDeployRepo, repoUrlsFromValues } from '../src/cluster.js';
+import { readRenderConfig } from '../src/repos.js';
+import { Session } from '../src/session.js';
 import { cleanupTemps, FIXTURES, find, tempDir } from './helpers.js';
 
 const UNDERSTACK = join(FIXTURES, 'understack');
@@ -66,5 +68,39 @@ describe(repoUrlsFromValues, () => {
       understack: 'a',
       deploy: 'c',
     });
+  });
+});
+
+describe(readRenderConfig, () => {
+  it('should apply kubeVersion and extraApiVersions per cluster from .understack-render.yaml', async () => {
+    const d = join(tempDir(), 'deploy');
+    cpSync(DEPLOY, d, { recursive: true });
+    writeFileSync(
+      join(d, '.understack-render.yaml'),
+      'kubeVersion: "1.30.2"\nclusters:\n  site-a:\n    kubeVersion: "1.31.4"\n    extraApiVersions: [monitoring.coreos.com/v1, monitoring.coreos.com/v1/ServiceMonitor]\n',
+    );
+    const session = new Session({ recordOutputs: true });
+    try {
+      await renderDeployRepo(d, { understack: UNDERSTACK, session, clusters: ['site-a', 'site-b'] });
+      const templatesRun = session.commands.filter(
+        (x) => x.args[0] === 'template' && x.cwd.endsWith('nautobot-worker'),
+      );
+      expect(templatesRun).toHaveLength(2);
+      const kube = templatesRun.map((x) => x.args[x.args.indexOf('--kube-version') + 1]).sort();
+      expect(kube).toEqual(['1.30.2', '1.31.4']);
+      const siteA = templatesRun.find((x) => x.args.includes('1.31.4'))!;
+      expect(siteA.args).toContain('monitoring.coreos.com/v1/ServiceMonitor');
+      expect(templatesRun.find((x) => x.args.includes('1.30.2'))!.args).not.toContain('monitoring.coreos.com/v1');
+    } finally {
+      session.dispose();
+    }
+  });
+
+  it('should point at the config file and key when a fact has the wrong type', () => {
+    const d = tempDir();
+    writeFileSync(join(d, '.understack-render.yaml'), 'clusters:\n  a:\n    extraApiVersions: nope\n');
+    expect(() => readRenderConfig(d)).toThrow(
+      /\.understack-render\.yaml: clusters\.a\.extraApiVersions: must be a list/,
+    );
   });
 });

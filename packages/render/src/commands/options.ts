@@ -60,7 +60,9 @@ Repositories (offline):
 Argo CD emulation:
       --argocd-version <v>       ${supportedArgoVersions().join(' or ')} (default ${defaultArgoVersion()}): picks the bundled Helm and behaviour
       --kube-version <v>         cluster Kubernetes version (default 1.33.0)
-      --api-versions <list>      cluster APIs, group/version[/Kind] (repeatable or comma-separated; replaces the default list)
+      --api-versions <list>      cluster APIs, group/version[/Kind] (repeatable or comma-separated; replaces the
+                                 built-in list and the config's extraApiVersions). Per-cluster kubeVersion and
+                                 extraApiVersions can live in <deploy-repo>/.understack-render.yaml
       --instance-label-key <k>   argocd-cm application.instanceLabelKey (default app.kubernetes.io/instance)
       --tracking-method <m>      annotation (default), label or annotation+label
       --app-namespace <ns>       Argo CD's control-plane namespace (default argocd)
