@@ -135,10 +135,12 @@ spec.queues is the list of queues (celery: taskQueues or the site; kubernetes: t
 {{- range $name, $worker := .Values.workers -}}
 {{- if and $worker (kindIs "map" $worker) -}}
 {{- $type := $worker.type | default "celery" | toString -}}
-{{- $defaults := ternary $.Values.kubernetesJobs $.Values.celery (eq $type "kubernetes") -}}
+{{- $defaults := ternary $.Values.kubernetesJobs (omit $.Values.celery "enabled") (eq $type "kubernetes") -}}
 {{- $spec := include "nautobot-worker.merge" (dict "dst" $defaults "src" $worker) | fromJson -}}
 {{- $_ := set $spec "type" $type -}}
 {{- if not (hasKey $spec "enabled") -}}{{- $_ := set $spec "enabled" true -}}{{- end -}}
+{{- /* Upstream compatibility: celery.enabled: false switches every celery worker off. */ -}}
+{{- if and (eq $type "celery") (eq (toString $.Values.celery.enabled) "false") -}}{{- $_ := set $spec "enabled" false -}}{{- end -}}
 {{- if $spec.enabled -}}
 {{- $queues := list -}}
 {{- if eq $type "kubernetes" -}}

@@ -13,6 +13,17 @@ Included at the top of every template, so any render (helm template, Argo CD, he
 {{- if not $v.nautobot.redis.host -}}
 {{- fail "nautobot.redis.host: required: the SNI host name of the global Redis route on the Envoy Gateway, e.g. nautobot-redis.dev.undercloud.example.net" -}}
 {{- end -}}
+{{- range $component := list "redis" "postgresql" "ingress" -}}
+{{- if and (hasKey $v $component) (eq (toString (get (get $v $component | default dict) "enabled")) "true") -}}
+{{- fail (printf "%s.enabled: this chart never deploys it: site workers reach the global cluster's services through the gateway (nautobot.db.host, nautobot.redis.host) and serve no HTTP. Set %s.enabled: false or remove it" $component $component) -}}
+{{- end -}}
+{{- end -}}
+{{- if or (eq (toString $v.nautobot.enabled) "true") (gt (int ($v.nautobot.replicaCount | default 0)) 0) -}}
+{{- fail "nautobot.enabled / nautobot.replicaCount: the Nautobot web server runs on the global cluster only; this chart deploys workers. Set nautobot.enabled: false and nautobot.replicaCount: 0, or remove them" -}}
+{{- end -}}
+{{- if and $v.nautobot.superUser (eq (toString $v.nautobot.superUser.enabled) "true") -}}
+{{- fail "nautobot.superUser.enabled: users are created on the global Nautobot; a site worker cannot create one. Set it false or remove it" -}}
+{{- end -}}
 {{- if and $v.nautobot.config $v.nautobot.configCM -}}
 {{- fail "nautobot.config and nautobot.configCM: set at most one: nautobot.config is the content of nautobot_config.py for the chart's ConfigMap, nautobot.configCM names an existing ConfigMap to mount instead" -}}
 {{- end -}}

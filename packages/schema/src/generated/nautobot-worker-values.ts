@@ -47,6 +47,23 @@ export interface NautobotWorkerValues {
    */
   nautobot?: {
     /**
+     * Upstream compatibility: the Nautobot web server runs on the global cluster only; only false is allowed.
+     */
+    enabled?: boolean;
+    /**
+     * Upstream compatibility: web server replicas; only 0 is allowed.
+     */
+    replicaCount?: number;
+    /**
+     * Upstream compatibility: the global Nautobot owns users; only `enabled: false` is allowed.
+     */
+    superUser?: {
+      /**
+       * Must be false.
+       */
+      enabled?: boolean;
+    };
+    /**
      * The Nautobot image.
      */
     image?: {
@@ -213,6 +230,10 @@ export interface NautobotWorkerValues {
    * Defaults of every celery worker.
    */
   celery?: {
+    /**
+     * Upstream compatibility: false disables every celery worker (workers of type kubernetes still render).
+     */
+    enabled?: boolean;
     /**
      * Worker processes per pod (celery --concurrency); 0 = CPU count.
      */
@@ -966,5 +987,32 @@ export interface NautobotWorkerValues {
         [k: string]: string;
       };
     };
+  };
+  /**
+   * Accepted for compatibility with values written for the upstream nautobot chart: this chart never deploys Redis (site workers use the global Redis through the gateway, nautobot.redis.host). Only `enabled: false` is allowed; the chart explains a `true`.
+   */
+  redis?: {
+    /**
+     * Must be false: Redis is not part of a site worker.
+     */
+    enabled?: boolean;
+  };
+  /**
+   * Accepted for compatibility with values written for the upstream nautobot chart: this chart never deploys PostgreSQL (site workers use the global database through the gateway, nautobot.db.host). Only `enabled: false` is allowed; the chart explains a `true`.
+   */
+  postgresql?: {
+    /**
+     * Must be false: PostgreSQL is not part of a site worker.
+     */
+    enabled?: boolean;
+  };
+  /**
+   * Accepted for compatibility with values written for the upstream nautobot chart: this chart never deploys an Ingress (workers serve no HTTP). Only `enabled: false` is allowed; the chart explains a `true`.
+   */
+  ingress?: {
+    /**
+     * Must be false: an Ingress is not part of a site worker.
+     */
+    enabled?: boolean;
   };
 }
