@@ -1,6 +1,7 @@
 import type { Rule } from './api.js';
 import { certRules } from './cert-rules.js';
 import { cnpgRules } from './cnpg-rules.js';
+import { globalRules } from './global-rules.js';
 import { kustomizeRules } from './kustomize-rules.js';
 import { mtlsRules } from './mtls-rules.js';
 import { routeRules } from './route-rules.js';
@@ -21,6 +22,7 @@ export const rules: readonly Rule[] = Object.freeze([
   ...routeRules,
   ...kustomizeRules,
   ...cnpgRules,
+  ...globalRules,
 ]);
 
 export function ruleById(id: string): Rule | undefined {
