@@ -147,8 +147,23 @@ export function loadDeployRepo(dir: string): DeployRepo {
   const absOf = new Map<string, string>();
   let count = 0;
 
+  let limited = false;
+  const limit = (relDir: string, what: string) => {
+    if (limited) return;
+    limited = true;
+    repo.problems.push({
+      ruleId: 'repo/file-too-large',
+      file: relDir || '.',
+      position: { line: 1, column: 1 },
+      message: `${what}: stopped walking the repository here, files beyond it were not linted`,
+      hint: 'Lint a smaller tree (a deploy repo is a directory per cluster), or remove generated or vendored trees.',
+    });
+  };
   const walk = (absDir: string, relDir: string, depth: number) => {
-    if (depth > MAX_DEPTH) return;
+    if (depth > MAX_DEPTH) {
+      limit(relDir, `directories nested deeper than ${MAX_DEPTH} levels`);
+      return;
+    }
     let entries: Dirent[];
     try {
       entries = readdirSync(absDir, { withFileTypes: true });
@@ -165,7 +180,10 @@ export function loadDeployRepo(dir: string): DeployRepo {
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
-      if (++count > MAX_FILES) return;
+      if (++count > MAX_FILES) {
+        limit(relDir, `more than ${MAX_FILES} files and directories`);
+        return;
+      }
       if (SKIP_DIRS.has(e.name)) continue;
       const abs = path.join(absDir, e.name);
       const rel = relDir ? `${relDir}/${e.name}` : e.name;

@@ -178,6 +178,14 @@ describe('bad input', () => {
   });
 });
 
+it('should report, not hang, when directories nest deeper than the walk limit', () => {
+  const { dir, cleanup } = materialize(undefined);
+  cleanups.push(cleanup);
+  mkdirSync(path.join(dir, 'site-a', ...Array.from({ length: 20 }, (_, i) => `d${i}`)), { recursive: true });
+  const out = JSON.parse(cli(dir, '--json').stdout);
+  expect(out.findings.map((f: { message: string }) => f.message).join('\n')).toContain('nested deeper than 16 levels');
+});
+
 describe(parseArgs, () => {
   it('should accept --flag=value and --flag value forms', () => {
     expect(parseArgs(['repo', '--cluster=a', '--format', 'sarif'])).toMatchObject({

@@ -83,7 +83,7 @@ export const repoFileTooLarge = defineRule({
   id: 'repo/file-too-large',
   severity: 'error',
   title: 'File too large to be a manifest',
-  docs: 'Deploy-repo YAML is kilobytes; a multi-megabyte file is almost always generated data committed by mistake, and Argo CD limits the combined size of a directory source. The linter does not parse files above 4 MiB and reports them.',
+  docs: 'Deploy-repo YAML is kilobytes; a multi-megabyte file is almost always generated data committed by mistake, and Argo CD limits the combined size of a directory source. The linter does not parse files above 4 MiB, stops walking trees deeper than 16 levels or larger than 50,000 entries, and reports each.',
   check: fromLoad('repo/file-too-large'),
 });
 
