@@ -96,6 +96,13 @@ export const CLUSTER: RenderOptions = {
   cacheDir: false,
 };
 
+let emulated = '3.5';
+
+/** Sets the Argo CD release {@link render} emulates unless a test passes its own (suites run once per release). */
+export function emulate(version: string): void {
+  emulated = version;
+}
+
 /** Renders with a recording session; returns the result and every command issued. */
 export async function render(
   a: Application,
@@ -103,7 +110,7 @@ export async function render(
 ): Promise<{ result: ApplicationResult; commands: ToolCommand[] }> {
   const session = new Session({ recordOutputs: true, concurrency: 2 });
   try {
-    const result = await renderApplication(a, { ...CLUSTER, ...opts, session });
+    const result = await renderApplication(a, { ...CLUSTER, argocdVersion: emulated, ...opts, session });
     return { result, commands: session.commands };
   } finally {
     session.dispose();
@@ -117,7 +124,7 @@ export async function renderError(
 ): Promise<{ message: string; hint: string; commands: ToolCommand[] }> {
   const session = new Session({ recordOutputs: true, concurrency: 2 });
   try {
-    await renderApplication(a, { ...CLUSTER, ...opts, session });
+    await renderApplication(a, { ...CLUSTER, argocdVersion: emulated, ...opts, session });
   } catch (err) {
     return { message: (err as Error).message, hint: (err as { hint?: string }).hint ?? '', commands: session.commands };
   } finally {

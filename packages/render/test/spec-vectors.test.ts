@@ -16,6 +16,7 @@ import {
   CLUSTER,
   chartMirror,
   cleanupTemps,
+  emulate,
   find,
   fixtureRepo,
   flagList,
@@ -55,7 +56,10 @@ const chartSource = (helm?: object) => ({
   ...(helm ? { helm } : {}),
 });
 
-describe(renderApplication, () => {
+// Every vector runs once per emulated Argo CD release: 3.5 (Helm 4) and 3.4 (Helm 3).
+describe.each(['3.5', '3.4'])(`${renderApplication.name} emulating Argo CD %s`, (version) => {
+  beforeAll(() => emulate(version));
+
   it('should run helm template in the chart folder with Argo flag order when path holds a chart [vector 1]', async () => {
     const { result, commands } = await render(app({ source: chartSource() }), { repos });
     const [t] = templates(commands);
@@ -815,6 +819,7 @@ function withoutDestination(args: string[]): string[] {
 void mkdirSync;
 
 describe('render edge cases', () => {
+  beforeAll(() => emulate('3.5'));
   it('should vendor a remote chart dependency from a mapped chart repository when retrying a missing dependency', async () => {
     const r = fixtureRepo('remote-dep');
     writeFile(
