@@ -287,6 +287,8 @@ arg: dict ctx spec
   emptyDir: {}
 - name: media
   emptyDir: {}
+- name: prometheus-multiproc
+  emptyDir: {}
 {{- if $v.mtls.enabled }}
 - name: mtls-certs
   secret:
@@ -326,6 +328,9 @@ arg: dict ctx spec
   mountPath: /opt/nautobot/git
 - name: media
   mountPath: /opt/nautobot/media
+# prometheus-client needs its multiprocess folder to exist before the first metric is created, at import time.
+- name: prometheus-multiproc
+  mountPath: /tmp/prometheus-multiproc
 {{- if $v.mtls.enabled }}
 - name: mtls-certs
   mountPath: {{ $v.mtls.mountPath | trimSuffix "/" }}
