@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { checkConventions, loadSchemas } from '../scripts/lib/codegen.js';
+import { chartSchemas, checkConventions, loadSchemas, repoRoot } from '../scripts/lib/codegen.js';
 import { schemaId, schemaNames, validateDeploy, validators } from '../src/validators.js';
 import { fixturesDir } from './helpers.js';
 
@@ -23,8 +23,8 @@ describe('schemas', () => {
     expect(schemaId('deploy')).toBe('https://understack.example/schemas/v1/deploy.schema.json');
   });
 
-  it('should have valid and invalid fixtures for every schema this package authors', () => {
-    for (const name of ['deploy', 'mtls-external-secret', 'client-certificate', 'worker-kustomization']) {
+  it('should have valid and invalid fixtures for every schema', () => {
+    for (const name of loadSchemas().map((s) => s.name)) {
       expect(
         cases('valid').some(([s]) => s === name),
         `valid/${name}`,
@@ -67,5 +67,20 @@ describe(validateDeploy, () => {
     const issue = r.issues.find((i) => i.unknownKey === 'nautobot_wroker');
     expect(issue?.allowedKeys).toContain('nautobot_worker');
     expect(issue?.path).toEqual(['site', 'nautobot_wroker']);
+  });
+});
+
+describe('chart values', () => {
+  // Each chart's own values.yaml and ci/*.yaml must satisfy the schema this package publishes for it.
+  const charts = chartSchemas(loadSchemas()).flatMap(({ chart, s }) => {
+    const dir = path.join(repoRoot, 'charts', chart);
+    const ci = existsSync(path.join(dir, 'ci')) ? readdirSync(path.join(dir, 'ci')).map((f) => `ci/${f}`) : [];
+    return ['values.yaml', ...ci.filter((f) => f.endsWith('.yaml'))].map(
+      (f) => [chart, f, s.name, path.join(dir, f)] as const,
+    );
+  });
+  it.each(charts)('should accept charts/%s/%s', (_chart, _file, schema, file) => {
+    const r = validators[schema]!(parse(readFileSync(file, 'utf8'), { version: '1.1' }) ?? {});
+    expect(r.issues).toEqual([]);
   });
 });
