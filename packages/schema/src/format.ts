@@ -24,10 +24,12 @@ export function formatText(result: LintResult): string {
   return `${out.join('\n')}\n`;
 }
 
+/** The whole {@link LintResult} as pretty-printed JSON (what `--format json` prints). */
 export function formatJson(result: LintResult): string {
   return `${JSON.stringify(result, null, 2)}\n`;
 }
 
+/** SARIF 2.1.0 with the rule catalogue in `tool.driver.rules` (what `--format sarif` prints). */
 export function formatSarif(result: LintResult, version: string): string {
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',

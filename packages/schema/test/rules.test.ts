@@ -72,3 +72,18 @@ describe(lintDeployRepo, () => {
     });
   });
 });
+
+describe('LintOptions.rules', () => {
+  it('should turn a rule off or change its severity when overridden', () => {
+    const { dir, cleanup } = materialize(path.join(rulesFixtures, ruleDir('worker/ca-bundle-private-only'), 'fail'));
+    try {
+      expect(lintDeployRepo(dir).warningCount).toBe(1);
+      expect(lintDeployRepo(dir, { rules: { 'worker/ca-bundle-private-only': 'off' } }).findings).toEqual([]);
+      const upgraded = lintDeployRepo(dir, { rules: { 'worker/ca-bundle-private-only': 'error' } });
+      expect(upgraded.errorCount).toBe(1);
+      expect(upgraded.findings[0]!.severity).toBe('error');
+    } finally {
+      cleanup();
+    }
+  });
+});

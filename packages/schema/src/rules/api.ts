@@ -64,6 +64,7 @@ export interface Rule {
   check: (ctx: RuleContext) => void;
 }
 
+/** Declares a rule (frozen); use it to add project-specific rules next to the catalogue. */
 export function defineRule(rule: Rule): Rule {
   return Object.freeze(rule);
 }

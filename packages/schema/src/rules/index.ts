@@ -25,6 +25,7 @@ export const rules: readonly Rule[] = Object.freeze([
   ...globalRules,
 ]);
 
+/** The catalogue entry with this id, if any. */
 export function ruleById(id: string): Rule | undefined {
   return rules.find((r) => r.id === id);
 }
