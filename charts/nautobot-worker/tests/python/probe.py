@@ -53,7 +53,19 @@ def check_broker():
         return {"body": body, "ssl_cert_reqs": conn.get("ssl_cert_reqs")}
 
 
-CHECKS = {"cache": check_cache, "broker": check_broker}
+def check_db():
+    """Open a database connection exactly the way Django does (get_connection_params -> psycopg)."""
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    try:
+        connection.get_new_connection(params).close()
+        return {"connected": True}
+    except Exception as error:  # noqa: BLE001  (the test server refuses after the startup message on purpose)
+        return {"connected": False, "error": str(error).strip()}
+
+
+CHECKS = {"cache": check_cache, "broker": check_broker, "db": check_db}
 
 
 def main():
