@@ -3,7 +3,7 @@
  * error reporting that names cluster/app/source, the cache, Ctrl-C cleanup and the `diff` command.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -80,6 +80,21 @@ describe(main, () => {
     expect(
       existsSync(join(out, 'site-a', 'app-of-apps', 'Application.argoproj.io_argocd_site-a-nautobot-worker.yaml')),
     ).toBe(true);
+  });
+
+  it('should update its own --out folder in place and refuse a folder it did not write', async () => {
+    const d = deployCopy();
+    const out = join(tempDir(), 'out');
+    expect((await cli([d, '--understack', UNDERSTACK, '--no-cache', '-q', '--out', out])).exitCode).toBe(0);
+    rmSync(join(d, 'site-b'), { recursive: true });
+    expect((await cli([d, '--understack', UNDERSTACK, '--no-cache', '-q', '--out', out])).exitCode).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['.understack-render', 'site-a']);
+    const foreign = tempDir('foreign-');
+    writeFileSync(join(foreign, 'keep.txt'), 'mine');
+    const r = await cli([d, '--understack', UNDERSTACK, '--no-cache', '-q', '--out', foreign]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('was not written by understack-render');
+    expect(readFileSync(join(foreign, 'keep.txt'), 'utf8')).toBe('mine');
   });
 
   it('should report every failing app with cluster, app and source index and still render the others', async () => {
