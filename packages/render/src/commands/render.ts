@@ -17,6 +17,8 @@ Renders exactly what Argo CD would apply for every cluster of a deploy repositor
 emits, source by source (Helm, Kustomize, Directory, multi-source with $ref), with the Helm and Kustomize versions
 of the emulated Argo CD release.
 
+      --version                  print the version and the helm/kustomize of each emulated Argo CD release
+
 Output:
       --out <dir>                write <dir>/<cluster>/<app>/<Kind>[.<group>]_[<ns>_]<name>.yaml (the folder is
                                  replaced atomically); the cluster's root render is <dir>/<cluster>/app-of-apps/
