@@ -37,7 +37,7 @@ describe(main, () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('Usage: understack-render <deploy-repo>');
     expect(r.stdout).toContain('Exit codes:');
-    expect((await cli(['--version'])).stdout).toMatch(/understack-render \d+\.\d+\.\d+\n  Argo CD 3.4: helm 3/);
+    expect((await cli(['--version'])).stdout).toMatch(/understack-render \d+\.\d+\.\d+\n {2}Argo CD 3.4: helm 3/);
     const d = await cli(['diff', '--help']);
     expect(d.exitCode).toBe(0);
     expect(d.stdout).toContain('--base <rev>');
