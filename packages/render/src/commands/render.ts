@@ -101,7 +101,9 @@ export async function renderCommand(argv: string[]): Promise<number> {
       process.stdout.write(format === 'json' ? jsonStream(result, opts.mode) : yamlStream(result, opts.mode));
     if (!v.quiet) {
       const t = summary.totals;
-      process.stderr.write(
+      // With --out, stdout carries no data, so the one-line summary goes there (scripts show it); else stderr.
+      const stream = v.out && !v.json ? process.stdout : process.stderr;
+      stream.write(
         `${t.clusters} cluster(s), ${t.apps} app(s), ${t.resources} resource(s), ${t.failed} failure(s); ` +
           `${summary.tools.ran} tool run(s), ${summary.tools.cached} cached, ${(summary.durationMs / 1000).toFixed(2)}s` +
           `${v.out ? ` -> ${resolve(v.out)}` : ''}\n`,
