@@ -63,6 +63,7 @@ function main(): void {
       add('mtls-external-secret', `${n}/nautobot-worker/externalsecret-nautobot-mtls-client.yaml`);
       add('worker-kustomization', `${n}/nautobot-worker/kustomization.yaml`);
       add('client-certificate', `global-1/nautobot/certificate-nautobot-mtls-client-${n}.yaml`);
+      if (validators['nautobot-worker-values']) add('nautobot-worker-values', `${n}/nautobot-worker/values.yaml`);
     }
     const fns = docs.map(([s, v]) => [validators[s]!, v] as const);
     process.stderr.write(`bench:lint: validating ${docs.length} documents in a loop\n`);
