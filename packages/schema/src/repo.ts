@@ -238,6 +238,12 @@ export function loadDeployRepo(dir: string): DeployRepo {
   const deployFiles = [...repo.files].filter(
     (f) => /(^|\/)deploy\.ya?ml$/.test(f) && f.split('/').length >= 2 && f.split('/').length <= 4,
   );
+  if (!deployFiles.length && (repo.files.has('deploy.yaml') || repo.files.has('deploy.yml'))) {
+    throw new LintError(
+      'E_NOT_DEPLOY_REPO',
+      `${dir} is a cluster directory, not a deploy repo: it holds deploy.yaml itself.\nEither:\n  - pass the deploy repo root (${path.dirname(path.resolve(dir))}) and --cluster ${path.basename(path.resolve(dir))}, or\n  - move the cluster's files into <repo>/<cluster>/.`,
+    );
+  }
   if (!deployFiles.length) {
     throw new LintError(
       'E_NOT_DEPLOY_REPO',

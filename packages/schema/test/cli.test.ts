@@ -107,6 +107,13 @@ describe(runCli, () => {
     expect(r.stderr).toContain('[E_NOT_DEPLOY_REPO]');
   });
 
+  it('should suggest the parent and --cluster when a cluster directory is passed', () => {
+    const r = cli(path.join(validRepo, 'site-a'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is a cluster directory, not a deploy repo');
+    expect(r.stderr).toContain('--cluster site-a');
+  });
+
   it('should exit 2 when the path is a file', () => {
     const dir = scratch();
     writeFileSync(path.join(dir, 'deploy.yaml'), 'a: 1\n');
