@@ -243,6 +243,13 @@ export function buildHelmTemplateArgs(req: HelmTemplateRequest): HelmTemplateCom
     args.push('--values', f);
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(f)) files.push(f);
   }
+  if (helm.values !== undefined && helm.values !== null && typeof helm.values !== 'string') {
+    throw new RenderError(
+      'E_VALIDATION',
+      'spec.source.helm.values must be a string (a YAML document)',
+      'Either: quote the block with `values: |`, or use `valuesObject:` for a map.',
+    );
+  }
   let inlineValues: string | undefined;
   if (helm.valuesObject !== undefined && helm.valuesObject !== null) {
     inlineValues = toYaml(helm.valuesObject);

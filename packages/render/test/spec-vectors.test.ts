@@ -897,3 +897,17 @@ describe('render edge cases', () => {
     expect(find(result.manifests, 'Deployment', 'kh-web')).toBeDefined();
   });
 });
+
+describe('helm values validation', () => {
+  it('should refuse a map in helm.values and point at valuesObject', async () => {
+    const r = fixtureRepo('values-map');
+    const e = await renderError(
+      app({ source: { repoURL: REPO_URL, path: 'chart', helm: { values: { x: 1 } as unknown as string } } }),
+      {
+        repos: { [REPO_URL]: r },
+      },
+    );
+    expect(e.message).toContain('spec.source.helm.values must be a string');
+    expect(e.hint).toContain('valuesObject');
+  });
+});
