@@ -116,6 +116,17 @@ export function kustomizeInputHash(session: Session, repoRoot: string, appPath: 
     if (seen.has(dir)) return;
     seen.add(dir);
     parts.push(`${relative(repoRoot, dir)}\0${session.hasher.tree(dir)}`);
+    const visitPath = (root: string, from: string, ref: string): void => {
+      const p = resolve(from, ref.split('?')[0]!);
+      if (isInside(root, p)) return;
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) return;
+      if (st.isDirectory()) visitDir(p);
+      else if (!seen.has(p)) {
+        seen.add(p);
+        parts.push(`${relative(repoRoot, p)}\0${session.hasher.file(p)}`);
+      }
+    };
     const scan = (d: string, depth: number): void => {
       if (depth > 20) return;
       const k = findKustomization(d);
@@ -132,15 +143,9 @@ export function kustomizeInputHash(session: Session, repoRoot: string, appPath: 
             continue;
           }
           if (s.includes('\n') || s.length > 512) continue;
-          const p = resolve(d, s.split('?')[0]!);
-          if (isInside(dir, p)) continue;
-          const st = statSync(p, { throwIfNoEntry: false });
-          if (!st) continue;
-          if (st.isDirectory()) visitDir(p);
-          else if (!seen.has(p)) {
-            seen.add(p);
-            parts.push(`${relative(repoRoot, p)}\0${session.hasher.file(p)}`);
-          }
+          // `key=path` (configMapGenerator/secretGenerator files) names a file after the `=`.
+          for (const candidate of s.includes('=') ? [s, s.slice(s.indexOf('=') + 1)] : [s])
+            visitPath(dir, d, candidate);
         }
       }
       for (const name of safeReaddir(d)) {
