@@ -4,13 +4,13 @@
  * missing-dependency retry and chart fetching from (offline-mapped) chart repositories and OCI registries.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { sha256 } from './cache.js';
 import { envsubst } from './envsubst.js';
 import { RenderError } from './errors.js';
 import { expandGlob, hasGlobMeta } from './glob.js';
-import { toYaml } from './manifests.js';
+import { parseUserYaml, toYaml } from './manifests.js';
 import { isInside, resolveRepoFile, resolveValueFile } from './paths.js';
 import { formatCommand } from './redact.js';
 import type { ChartRepoMap } from './repos.js';
@@ -364,7 +364,27 @@ function templateFailure(args: string[], r: { stderr: string; exitCode: number }
   return new RenderError(
     'E_HELM_TEMPLATE',
     `failed to execute helm template command: \`${display}\` failed exit status ${r.exitCode}: ${tail}`,
+    yamlHint(args),
   );
+}
+
+/**
+ * When helm fails, points at the first local values file that is not valid YAML as `file:line:col` (helm's own
+ * message names the file but not always the position). Only consulted on failure, so a file helm accepts is never
+ * second-guessed.
+ */
+function yamlHint(args: string[]): string | undefined {
+  for (let i = 0; i < args.length - 1; i++) {
+    if (args[i] !== '--values') continue;
+    const f = args[i + 1]!;
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f) || !existsSync(f)) continue;
+    try {
+      parseUserYaml(readFileSync(f, 'utf8'), f);
+    } catch (err) {
+      if (err instanceof RenderError) return `${err.message}\n${err.hint ?? ''}`.trim();
+    }
+  }
+  return undefined;
 }
 
 /**

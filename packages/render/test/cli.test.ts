@@ -106,6 +106,7 @@ describe(main, () => {
     expect(r.stderr).toContain(
       'cluster site-b, application site-b-nautobot-worker: failed to generate manifest for source 1 of 2:',
     );
+    expect(r.stderr).toMatch(/site-b\/nautobot-worker\/values\.yaml:\d+:\d+: invalid YAML/);
     const summary = JSON.parse(r.stdout);
     expect(summary.ok).toBe(false);
     expect(summary.clusters.find((c: { name: string }) => c.name === 'site-a').apps[0].resources).toBe(3);
