@@ -27,6 +27,31 @@ describe(renderDeployRepo, () => {
     });
   }
 
+  // For every golden case: each site's `<cluster>-nautobot-worker` app holds the worker Deployment(s) rendered from
+  // the chart source and every ExternalSecret written in the deploy-repo overlay source.
+  for (const c of goldenCases()) {
+    it(`should put chart Deployments and every overlay ExternalSecret in each nautobot-worker app of ${c.name}`, async () => {
+      const r = await renderDeployRepo(c.deploy, { understack: c.understack, cacheDir: false });
+      const workers = r.clusters.flatMap((cl) => cl.apps.filter((a) => a.name === `${cl.cluster}-nautobot-worker`));
+      expect(workers.length, 'no <cluster>-nautobot-worker app rendered').toBeGreaterThan(0);
+      for (const w of workers) {
+        expect(w.error, w.error?.message).toBeUndefined();
+        const res = w.result!;
+        const helm = res.sources.find((src) => src.type === 'Helm')!;
+        expect(
+          helm.objects.some((o) => o.kind === 'Deployment'),
+          `${w.name}: no Deployment from the chart`,
+        ).toBe(true);
+        const overlay = res.sources.filter((src) => src.type !== 'Helm').flatMap((src) => src.objects);
+        const wanted = overlay.filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata!.name);
+        expect(wanted.length, `${w.name}: the overlay has no ExternalSecret`).toBeGreaterThan(0);
+        const got = res.target.resources.filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata!.name);
+        for (const name of wanted) expect(got, `${w.name}: ExternalSecret ${name} missing`).toContain(name);
+        expect(res.target.resources.some((o) => o.kind === 'Deployment')).toBe(true);
+      }
+    });
+  }
+
   it('should hold the multi-source site app: chart worker Deployment plus every overlay ExternalSecret', async () => {
     const files = readTree(goldenDir('fixture-deploy'));
     const site = [...files.keys()].filter((p) => p.startsWith('site-a/site-a-nautobot-worker/'));
