@@ -4,7 +4,6 @@
  * User errors print their message and hint without a stack; internal errors print the stack.
  */
 import { readFileSync } from 'node:fs';
-import { diffCommand } from './commands/diff.js';
 import { renderCommand } from './commands/render.js';
 import { formatError, RenderError, UsageError } from './errors.js';
 import { removeAllSessionDirs, runInterruptCleanups } from './session.js';
@@ -48,7 +47,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     const code =
       argv[0] === 'diff'
-        ? await diffCommand(argv.slice(1))
+        ? await (await import('./commands/diff.js')).diffCommand(argv.slice(1))
         : await renderCommand(argv[0] === 'render' ? argv.slice(1) : argv);
     process.exitCode = code;
   } catch (err) {

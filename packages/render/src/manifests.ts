@@ -3,7 +3,17 @@
  * `kind: List` flattened in place, empty and null documents dropped. YAML is read with YAML 1.1 scalars (as
  * go-yaml does: `yes`/`on` are booleans) but timestamps and sexagesimal numbers stay strings, as they do in JSON.
  */
-import { LineCounter, parseAllDocuments, parseDocument, stringify, type Tags } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Tags } from 'yaml';
+
+// `yaml` is loaded on first use: a fully cached render reads parsed JSON and serialised YAML from the cache and
+// never needs it, which saves its load time on every warm run.
+let yamlLib: typeof import('yaml') | undefined;
+function Y(): typeof import('yaml') {
+  yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlLib;
+}
+
 import { RenderError } from './errors.js';
 import type { K8sObject } from './types.js';
 
@@ -25,8 +35,8 @@ export const YAML_OPTIONS = { version: '1.1', schema: 'yaml-1.1', customTags, me
 
 /** Splits a multi-document YAML stream into objects; `where` names the producer for error messages. */
 export function splitYaml(text: string, where: string): K8sObject[] {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter, prettyErrors: true });
+  const lineCounter = new (Y().LineCounter)();
+  const docs = Y().parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter, prettyErrors: true });
   const out: K8sObject[] = [];
   for (const doc of docs) {
     if (doc.errors.length > 0) {
@@ -63,8 +73,8 @@ function pushObject(out: K8sObject[], value: unknown, where: string): void {
 
 /** Reads one YAML file that a user wrote (deploy.yaml, values) and points at file:line on errors. */
 export function parseUserYaml(text: string, file: string): unknown {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter, prettyErrors: true });
+  const lineCounter = new (Y().LineCounter)();
+  const doc = Y().parseDocument(text, { ...YAML_OPTIONS, lineCounter, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];
@@ -90,7 +100,7 @@ export function sortKeys<T>(value: T): T {
 
 /** One object as YAML with sorted keys. */
 export function toYaml(obj: unknown): string {
-  return stringify(sortKeys(obj), { lineWidth: 0, aliasDuplicateObjects: false });
+  return Y().stringify(sortKeys(obj), { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** The API group of an object (`''` for the core group). */
