@@ -1,0 +1,2 @@
+/** The tier interface: placeholder until the e2e framework lands. */
+export type TierName = 'process' | 'containers' | 'kind';
