@@ -1,0 +1,95 @@
+/**
+ * The e2e PKI, shaped like what cert-manager issues from charts/nautobot-mtls: a self-signed bootstrap issuer signs the
+ * root CA `understack-mtls-ca`; the CA issuer signs the PostgreSQL and Redis server certificates (gateway FQDNs in
+ * their SANs), the `streaming_replica` replication certificate and the per-site client certificate (CN `app`, ECDSA
+ * P-256, `EC PRIVATE KEY`, EKU clientAuth). Also the bad certificates of the negative cases. Each certificate is a
+ * Kubernetes-Secret-shaped folder: `tls.crt`, `tls.key`, `ca.crt`. Issued with the `cryptography` library of the
+ * project virtualenv (py/pki.py).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '@understack/scripts';
+import { pyDir, venvBin } from './paths.js';
+
+export const DB_FQDN = 'nautobot-db.understack.example';
+export const REDIS_FQDN = 'nautobot-redis.understack.example';
+export const DB_USER = 'app';
+
+export interface CertSpec {
+  name: string;
+  cn: string;
+  issuer: string;
+  ca?: boolean;
+  dns?: string[];
+  ips?: string[];
+  usages?: ('server auth' | 'client auth')[];
+  days?: number;
+  notBeforeDays?: number;
+}
+
+export interface IssuedCert {
+  name: string;
+  subject: string;
+  issuer: string;
+  serial: string;
+  notAfter: string;
+}
+
+/** A Secret-shaped folder. */
+export interface SecretDir {
+  dir: string;
+  crt: string;
+  key: string;
+  ca: string;
+}
+
+export function secretDir(dir: string): SecretDir {
+  return { dir, crt: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), ca: join(dir, 'ca.crt') };
+}
+
+/** Issues `certs` (in order) into `<out>/<name>/`. */
+export async function issue(out: string, certs: CertSpec[]): Promise<Record<string, IssuedCert>> {
+  mkdirSync(out, { recursive: true, mode: 0o700 });
+  const r = await run(venvBin('python'), [join(pyDir, 'pki.py')], { input: JSON.stringify({ out, certs }) });
+  const list = JSON.parse(r.stdout) as IssuedCert[];
+  return Object.fromEntries(list.map((c) => [c.name, c]));
+}
+
+/** Names of the standard set. */
+export const pkiNames = {
+  ca: 'understack-mtls-ca',
+  otherCa: 'other-ca',
+  postgres: 'postgres-server',
+  redis: 'redis-server',
+  replication: 'streaming-replica',
+  client: 'nautobot-mtls-client',
+  clientOtherCa: 'client-other-ca',
+  clientWrongCn: 'client-wrong-cn',
+  clientExpired: 'client-expired',
+  clientRotated: 'nautobot-mtls-client-rotated',
+  postgresWrongCa: 'postgres-server-wrong-ca',
+  redisWrongCa: 'redis-server-wrong-ca',
+} as const;
+
+/** The standard set: what charts/nautobot-mtls issues plus the certificates the negative cases need. */
+export function standardCerts(extraServerNames: string[] = []): CertSpec[] {
+  const n = pkiNames;
+  const client = { cn: DB_USER, usages: ['client auth' as const], days: 1095 };
+  const pgNames = ['nautobot-cluster-rw', 'nautobot-cluster-rw.nautobot', 'nautobot-cluster-rw.nautobot.svc', DB_FQDN, 'localhost'];
+  const redisNames = ['nautobot-redis-master', 'nautobot-redis-master.nautobot.svc', REDIS_FQDN, 'localhost'];
+  const server = { usages: ['server auth' as const], ips: ['127.0.0.1'], days: 365 };
+  return [
+    { name: n.ca, cn: 'understack-mtls-ca', issuer: 'self', ca: true, days: 3650 },
+    { name: n.otherCa, cn: 'some-other-ca', issuer: 'self', ca: true, days: 3650 },
+    { name: n.postgres, cn: 'nautobot-cluster-rw', issuer: n.ca, dns: [...pgNames, ...extraServerNames], ...server },
+    { name: n.redis, cn: 'nautobot-redis-master', issuer: n.ca, dns: [...redisNames, ...extraServerNames], ...server },
+    { name: n.replication, cn: 'streaming_replica', issuer: n.ca, usages: ['client auth'], days: 365 },
+    { name: n.client, issuer: n.ca, ...client },
+    { name: n.clientRotated, issuer: n.ca, ...client },
+    { name: n.clientOtherCa, issuer: n.otherCa, ...client },
+    { name: n.clientWrongCn, issuer: n.ca, ...client, cn: 'not-app' },
+    { name: n.clientExpired, issuer: n.ca, ...client, notBeforeDays: -30, days: 10 },
+    { name: n.postgresWrongCa, cn: 'nautobot-cluster-rw', issuer: n.otherCa, dns: pgNames, ...server },
+    { name: n.redisWrongCa, cn: 'nautobot-redis-master', issuer: n.otherCa, dns: redisNames, ...server },
+  ];
+}

@@ -1,0 +1,241 @@
+/**
+ * The process tier: real PostgreSQL 17, Redis 7 and Envoy processes on this machine, configured from the example
+ * deploy repo and the rendered charts; the site in its own network namespace (root + iproute2), or on loopback when
+ * namespaces are unavailable (said in the progress output and in `isolation`).
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CnpgPlan, planCluster } from '../cnpg.js';
+import { type Translation, translate } from '../envoy-config.js';
+import { step } from '../log.js';
+import { loadCnpgCluster, loadGatewayObjects } from '../manifests.js';
+import { pyDir, root } from '../paths.js';
+import { type IssuedCert, issue, pkiNames, type SecretDir, secretDir, standardCerts } from '../pki.js';
+import type { Component, Endpoint, SiteRoute, Tier } from '../tier.js';
+import { Envoy } from './envoy.js';
+import { probe as probeNetns, SiteNetns } from './netns.js';
+import { freePort } from './ports.js';
+import { Postgres } from './postgres.js';
+import { redisProbe } from './probe.js';
+import { Redis } from './redis.js';
+import { sleep } from './supervisor.js';
+
+export interface ProcessTierOptions {
+  /** Keep the run folder (logs, configs, certificates) after `down`. */
+  keep?: boolean;
+  /** Start PostgreSQL from this data directory (a migrated snapshot) instead of initdb. */
+  postgresDataDir?: string;
+}
+
+export class ProcessTier implements Tier {
+  readonly name = 'process' as const;
+  isolation = 'loopback';
+  readonly runDir: string;
+  readonly logDir: string;
+  certs: Record<string, SecretDir> = {};
+  issued: Record<string, IssuedCert> = {};
+  secretValues: Record<string, string> = {};
+  cnpg!: CnpgPlan;
+  gatewayConfig!: Translation;
+  inputs: Record<string, string> = {};
+  postgres!: Postgres;
+  redisServer!: Redis;
+  envoy!: Envoy;
+  netns?: SiteNetns;
+  private gatewayHost = '127.0.0.1';
+  private portMap = new Map<number, number>();
+  private isUp = false;
+
+  constructor(readonly opts: ProcessTierOptions = {}) {
+    this.runDir = mkdtempSync(join(tmpdir(), 'understack-e2e-'));
+    // PostgreSQL runs as nobody and must traverse the run folder; secrets live in 0700 subfolders.
+    chmodSync(this.runDir, 0o711);
+    this.logDir = join(this.runDir, 'logs');
+    mkdirSync(this.logDir);
+  }
+
+  async up(): Promise<void> {
+    if (this.isUp) return;
+    this.isUp = true;
+    const why = probeNetns();
+    if (why === undefined) {
+      this.netns = new SiteNetns();
+      this.gatewayHost = this.netns.gatewayAddress;
+      this.isolation = 'netns';
+    } else step(`network namespaces unavailable (${why}): site and global share loopback`);
+
+    const cluster = loadCnpgCluster();
+    this.inputs.cnpg = cluster.source;
+    step(`CNPG Cluster from ${cluster.source}`);
+    this.cnpg = planCluster(cluster.value, cluster.source);
+    const gw = await loadGatewayObjects();
+    this.inputs.gateway = gw.source;
+    step(`gateway objects from ${gw.source}`);
+
+    step('PKI: CA, server, replication and client certificates');
+    const pkiDir = join(this.runDir, 'pki');
+    this.issued = await issue(pkiDir, standardCerts());
+    for (const name of Object.keys(this.issued)) this.certs[name] = secretDir(join(pkiDir, name));
+
+    this.secretValues = {
+      'nautobot-db/password': randomBytes(18).toString('base64url'),
+      'nautobot-redis/password': randomBytes(18).toString('base64url'),
+      'nautobot-django/NAUTOBOT_SECRET_KEY': randomBytes(40).toString('base64url'),
+    };
+
+    this.postgres = new Postgres({
+      dir: join(this.runDir, 'postgres'),
+      logDir: this.logDir,
+      plan: this.cnpg,
+      server: this.certs[pkiNames.postgres]!,
+      clientCa: this.certs[pkiNames.ca]!.ca,
+      ownerPassword: this.secretValues['nautobot-db/password']!,
+      fromDataDir: this.opts.postgresDataDir,
+    });
+    await this.postgres.init();
+    await this.postgres.start();
+    await this.postgres.bootstrap();
+
+    this.redisServer = new Redis({
+      dir: join(this.runDir, 'redis'),
+      logDir: this.logDir,
+      server: this.certs[pkiNames.redis]!,
+      clientCa: this.certs[pkiNames.ca]!.ca,
+      password: this.secretValues['nautobot-redis/password']!,
+    });
+    await this.redisServer.start();
+
+    const backends: Record<string, Endpoint> = {};
+    const ns = 'nautobot';
+    backends[`${ns}/${this.cnpg.name}-rw:5432`] = { host: this.postgres.host, port: this.postgres.port };
+    backends[`${ns}/nautobot-redis-master:6379`] = { host: this.redisServer.host, port: this.redisServer.port };
+
+    // Listener ports: the chart's ports on the veth address in netns mode; free ports on loopback otherwise.
+    const ports = new Set<number>();
+    for (const o of gw.value)
+      if (o.kind === 'Gateway') for (const l of (o.spec?.listeners as { port: number }[]) ?? []) ports.add(l.port);
+    for (const p of ports) this.portMap.set(p, this.netns ? p : await freePort());
+    const adminPort = await freePort();
+    this.gatewayConfig = translate(gw.value, {
+      backends,
+      bindAddress: this.gatewayHost,
+      portMap: (p) => this.portMap.get(p) ?? p,
+      adminPort,
+      defaultNamespace: 'envoy-gateway',
+    });
+    if (this.netns) {
+      const hosts: Record<string, string> = {};
+      for (const c of this.gatewayConfig.chains) for (const n of c.serverNames) hosts[n] = this.gatewayHost;
+      this.netns.create(hosts);
+    }
+    const first = this.gatewayConfig.chains[0]!;
+    this.envoy = new Envoy(this.gatewayConfig, this.runDir, this.logDir, adminPort, {
+      host: this.gatewayHost,
+      port: this.portMap.get(first.port) ?? first.port,
+    });
+    await this.envoy.start();
+    writeFileSync(join(this.runDir, 'inputs.json'), JSON.stringify(this.inputs, null, 2));
+    step(`global side up: postgres ${this.postgres.port}, redis ${this.redisServer.port}, envoy ${[...this.portMap.values()].join('/')} (${this.isolation})`);
+  }
+
+  gateway(fqdn: string): SiteRoute {
+    const chain = this.gatewayConfig.chains.find((c) => c.serverNames.includes(fqdn));
+    if (!chain) throw new Error(`no gateway route for ${fqdn}: the rendered envoy-configs has ${this.gatewayConfig.chains.flatMap((c) => c.serverNames).join(', ')}`);
+    return { name: fqdn, host: this.gatewayHost, port: this.portMap.get(chain.port) ?? chain.port };
+  }
+
+  direct(component: 'postgres' | 'redis'): Endpoint {
+    const s = component === 'postgres' ? this.postgres : this.redisServer;
+    return { host: s.host, port: s.port };
+  }
+
+  siteArgv(argv: string[]): string[] {
+    return this.netns ? this.netns.wrap(argv) : argv;
+  }
+
+  siteEnv(): NodeJS.ProcessEnv {
+    if (this.netns) return {};
+    const hosts: Record<string, string> = {};
+    for (const c of this.gatewayConfig.chains) for (const n of c.serverNames) hosts[n] = this.gatewayHost;
+    return { UNDERSTACK_E2E_HOSTS: JSON.stringify(hosts), PYTHONPATH: join(pyDir, 'resolver'), PGHOSTADDR: this.gatewayHost };
+  }
+
+  sql(query: string, database = 'postgres'): Promise<unknown[][]> {
+    return this.postgres.sql(query, database);
+  }
+
+  async redis(command: string[]): Promise<unknown> {
+    const c = this.certs[pkiNames.client]!;
+    const r = await redisProbe(
+      {
+        host: 'localhost',
+        port: this.redisServer.port,
+        ssl: true,
+        ssl_certfile: c.crt,
+        ssl_keyfile: c.key,
+        ssl_ca_certs: c.ca,
+        ssl_cert_reqs: 'required',
+        password: this.secretValues['nautobot-redis/password']!,
+      },
+      command,
+    );
+    if (!r.ok) throw new Error(`redis ${command[0]} failed: ${r.error}`);
+    return r.rows;
+  }
+
+  async gatewayConnections(fqdn: string): Promise<number> {
+    let n = 0;
+    for (const c of this.gatewayConfig.chains) if (c.serverNames.includes(fqdn)) n += await this.envoy.chainConnections(c.statPrefix);
+    return n;
+  }
+
+  async restart(component: Component): Promise<void> {
+    step(`fault: restart ${component}`);
+    if (component === 'postgres') await this.postgres.restart();
+    else if (component === 'redis') await this.redisServer.restart();
+    else await this.envoy.restart();
+  }
+
+  async cutLink(ms: number): Promise<void> {
+    if (!this.netns) throw new Error('cutting the site<->global link needs network namespaces (root + iproute2)');
+    this.netns.setLink(false);
+    try {
+      await sleep(ms);
+    } finally {
+      this.netns.setLink(true);
+    }
+  }
+
+  async setUserHba(enabled: boolean): Promise<void> {
+    this.postgres.writeHba(enabled);
+    await this.postgres.reload();
+  }
+
+  versions(): Record<string, string> {
+    return {
+      postgres: this.postgres?.version.split(' on ')[0] ?? '',
+      'postgres ssl_library': this.postgres?.sslLibrary ?? '',
+      redis: this.redisServer?.version.split(' ').slice(0, 3).join(' ') ?? '',
+      envoy: this.envoy?.version ?? '',
+    };
+  }
+
+  collectArtifacts(reason: string): string {
+    const dir = join(root(), '.out', 'e2e-artifacts', `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    if (existsSync(this.logDir)) cpSync(this.logDir, join(dir, 'logs'), { recursive: true });
+    for (const f of ['inputs.json', 'envoy.yaml']) if (existsSync(join(this.runDir, f))) cpSync(join(this.runDir, f), join(dir, f));
+    writeFileSync(join(dir, 'REASON.txt'), `${reason}\n`);
+    return dir;
+  }
+
+  async down(): Promise<void> {
+    await Promise.allSettled([this.envoy?.stop(), this.redisServer?.stop(), this.postgres?.stop()]);
+    this.netns?.destroy();
+    if (!this.opts.keep) rmSync(this.runDir, { recursive: true, force: true });
+    else step(`kept ${this.runDir}`);
+  }
+}
+
