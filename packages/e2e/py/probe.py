@@ -34,15 +34,23 @@ def pg(req):
 def redis_(req):
     import redis
 
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    conn = dict(req["conn"])
+    # One attempt: a negative case must see the first error, not three retries of it.
+    conn["retry"] = Retry(NoBackoff(), req.get("retries", 0))
     out, times = None, []
     for _ in range(req.get("repeat", 1)):
         t0 = time.perf_counter()
-        client = redis.Redis(**req["conn"])
+        client = redis.Redis(**conn)
         try:
             out = client.execute_command(*req.get("command", ["PING"]))
         finally:
             client.close()
         times.append((time.perf_counter() - t0) * 1000)
+    if isinstance(out, dict):
+        out = {str(k): str(v) for k, v in out.items()}
     if isinstance(out, bytes):
         out = out.decode("utf-8", "replace")
     return {"ok": True, "rows": out if isinstance(out, (list, dict, str, int)) else str(out), "ms": times}

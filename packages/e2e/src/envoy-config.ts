@@ -62,16 +62,20 @@ const ns = (o: K8sObject, d: string) => o.metadata?.namespace ?? d;
 /** Gateway API hostname matching: a listener hostname `*.example.com` admits `a.example.com`. */
 function hostMatches(listener: string | undefined, host: string): boolean {
   if (!listener) return true;
-  if (listener.startsWith('*.')) return host.endsWith(listener.slice(1)) && host.split('.').length > listener.split('.').length - 1;
+  if (listener.startsWith('*.'))
+    return host.endsWith(listener.slice(1)) && host.split('.').length > listener.split('.').length - 1;
   return listener === host;
 }
 
 export function translate(objects: K8sObject[], opts: TranslateOptions): Translation {
   const d = opts.defaultNamespace ?? 'default';
-  const gateways = objects.filter((o) => o.kind === 'Gateway' && o.apiVersion?.startsWith('gateway.networking.k8s.io/'));
+  const gateways = objects.filter(
+    (o) => o.kind === 'Gateway' && o.apiVersion?.startsWith('gateway.networking.k8s.io/'),
+  );
   const routes = objects.filter((o) => o.kind === 'TLSRoute' && o.apiVersion?.startsWith('gateway.networking.k8s.io/'));
   const policies = objects.filter((o) => o.kind === 'ClientTrafficPolicy');
-  if (gateways.length === 0) throw new Error('no Gateway (gateway.networking.k8s.io) in the rendered envoy-configs output');
+  if (gateways.length === 0)
+    throw new Error('no Gateway (gateway.networking.k8s.io) in the rendered envoy-configs output');
   if (routes.length === 0) throw new Error('no TLSRoute in the rendered envoy-configs output');
 
   const listeners: Record<string, unknown>[] = [];
@@ -123,7 +127,11 @@ export function translate(objects: K8sObject[], opts: TranslateOptions): Transla
             load_assignment: {
               cluster_name: clusterName,
               endpoints: [
-                { lb_endpoints: [{ endpoint: { address: { socket_address: { address: ep.host, port_value: ep.port } } } }] },
+                {
+                  lb_endpoints: [
+                    { endpoint: { address: { socket_address: { address: ep.host, port_value: ep.port } } } },
+                  ],
+                },
               ],
             },
           });
@@ -147,11 +155,15 @@ export function translate(objects: K8sObject[], opts: TranslateOptions): Transla
       if (filterChains.length === 0) continue;
       listeners.push({
         name: listenerName,
-        address: { socket_address: { address: opts.bindAddress, port_value: opts.portMap ? opts.portMap(port) : port } },
+        address: {
+          socket_address: { address: opts.bindAddress, port_value: opts.portMap ? opts.portMap(port) : port },
+        },
         listener_filters: [
           {
             name: 'envoy.filters.listener.tls_inspector',
-            typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' },
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+            },
           },
         ],
         ...(keepalive ? { socket_options: keepalive } : {}),
@@ -160,7 +172,7 @@ export function translate(objects: K8sObject[], opts: TranslateOptions): Transla
     }
   }
   if (listeners.length === 0)
-    throw new Error('no TLS Passthrough listener has an attached TLSRoute: check the routes\' parentRefs and hostnames');
+    throw new Error("no TLS Passthrough listener has an attached TLSRoute: check the routes' parentRefs and hostnames");
 
   return {
     bootstrap: {
@@ -182,7 +194,8 @@ function keepaliveFor(policies: K8sObject[], gwNs: string, gwName: string, d: st
         }
       | undefined;
     const refs = [...(spec?.targetRefs ?? []), ...(spec?.targetRef ? [spec.targetRef] : [])];
-    if (ns(p, d) !== gwNs || !refs.some((r) => r.kind === 'Gateway' && r.name === gwName) || !spec?.tcpKeepalive) continue;
+    if (ns(p, d) !== gwNs || !refs.some((r) => r.kind === 'Gateway' && r.name === gwName) || !spec?.tcpKeepalive)
+      continue;
     const k = spec.tcpKeepalive;
     const seconds = (v: string | undefined, dflt: number) => {
       const m = v?.match(/^(\d+)(s|m|h)$/);

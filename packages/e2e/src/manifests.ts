@@ -47,7 +47,9 @@ export function loadCnpgCluster(): Loaded<CnpgCluster> {
   for (const f of yamlFiles(dir)) {
     const text = readFileSync(f, 'utf8');
     if (!text.includes('postgresql.cnpg.io')) continue;
-    const c = parseObjects(text, f).find((o) => o.kind === 'Cluster' && o.apiVersion?.startsWith('postgresql.cnpg.io/'));
+    const c = parseObjects(text, f).find(
+      (o) => o.kind === 'Cluster' && o.apiVersion?.startsWith('postgresql.cnpg.io/'),
+    );
     if (c) return { value: c as CnpgCluster, source: relative(root(), f) };
   }
   const f = join(packageDir, 'fixtures', 'cnpg-cluster.yaml');
@@ -61,7 +63,10 @@ export async function loadGatewayObjects(): Promise<Loaded<K8sObject[]>> {
   if (existsSync(join(chart, 'Chart.yaml')) && existsSync(values)) {
     const args = ['template', 'envoy-configs', chart, '--namespace', 'envoy-gateway', '-f', values];
     const r = await run(toolPath('helm'), args);
-    return { value: parseObjects(r.stdout, 'helm template'), source: `helm ${args.map((a) => (a.startsWith('/') ? relative(root(), a) : a)).join(' ')}` };
+    return {
+      value: parseObjects(r.stdout, 'helm template'),
+      source: `helm ${args.map((a) => (a.startsWith('/') ? relative(root(), a) : a)).join(' ')}`,
+    };
   }
   const f = join(packageDir, 'fixtures', 'envoy-configs.yaml');
   return { value: parseObjects(readFileSync(f, 'utf8'), f), source: relative(root(), f) };

@@ -75,7 +75,13 @@ export const pkiNames = {
 export function standardCerts(extraServerNames: string[] = []): CertSpec[] {
   const n = pkiNames;
   const client = { cn: DB_USER, usages: ['client auth' as const], days: 1095 };
-  const pgNames = ['nautobot-cluster-rw', 'nautobot-cluster-rw.nautobot', 'nautobot-cluster-rw.nautobot.svc', DB_FQDN, 'localhost'];
+  const pgNames = [
+    'nautobot-cluster-rw',
+    'nautobot-cluster-rw.nautobot',
+    'nautobot-cluster-rw.nautobot.svc',
+    DB_FQDN,
+    'localhost',
+  ];
   const redisNames = ['nautobot-redis-master', 'nautobot-redis-master.nautobot.svc', REDIS_FQDN, 'localhost'];
   const server = { usages: ['server auth' as const], ips: ['127.0.0.1'], days: 365 };
   return [

@@ -8,8 +8,9 @@
  * - `containers` (src/containers): the same servers in containers (testcontainers). Needs Docker.
  * - `kind` (src/kind): two kind clusters with the rendered manifests applied. Needs Docker.
  */
-import type { Translation } from './envoy-config.js';
+
 import type { CnpgPlan } from './cnpg.js';
+import type { Translation } from './envoy-config.js';
 import type { IssuedCert, SecretDir } from './pki.js';
 
 export type TierName = 'process' | 'containers' | 'kind';

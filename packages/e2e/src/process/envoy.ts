@@ -5,8 +5,8 @@ import { run } from '@understack/scripts';
 import { stringify } from 'yaml';
 import type { Translation } from '../envoy-config.js';
 import { venvBin } from '../paths.js';
-import { type Proc, start, waitFor, waitForPort } from './supervisor.js';
 import { timeouts } from '../timeouts.js';
+import { type Proc, start, waitFor, waitForPort } from './supervisor.js';
 
 export class Envoy {
   proc?: Proc;
@@ -26,12 +26,23 @@ export class Envoy {
   }
 
   async start(): Promise<void> {
-    const argv = [venvBin('envoy'), '-c', this.config, '--log-level', 'info', '--base-id', String(process.pid % 60000), '--concurrency', '2'];
+    const argv = [
+      venvBin('envoy'),
+      '-c',
+      this.config,
+      '--log-level',
+      'info',
+      '--base-id',
+      String(process.pid % 60000),
+      '--concurrency',
+      '2',
+    ];
     this.proc = start({ name: 'envoy', argv }, this.logDir);
     await waitForPort('127.0.0.1', this.adminPort, this.proc);
     await waitForPort(this.probe.host, this.probe.port, this.proc);
     await waitFor('envoy LIVE', async () => (await this.admin('/ready')).trim() === 'LIVE', timeouts.serverReady);
-    if (!this.version) this.version = (await run(venvBin('envoy'), ['--version'])).stdout.match(/\/(\d+\.\d+\.\d+)\//)?.[1] ?? '';
+    if (!this.version)
+      this.version = (await run(venvBin('envoy'), ['--version'])).stdout.match(/\/(\d+\.\d+\.\d+)\//)?.[1] ?? '';
   }
 
   async admin(path: string): Promise<string> {

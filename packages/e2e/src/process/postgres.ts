@@ -130,7 +130,9 @@ export class Postgres {
     this.version = String(v[0]?.[0] ?? '');
     this.sslLibrary = String(v[0]?.[1] ?? '');
     if (!this.sslLibrary.startsWith('OpenSSL'))
-      throw new Error(`PostgreSQL was built without OpenSSL (ssl_library = "${this.sslLibrary}"): TLS cannot be tested`);
+      throw new Error(
+        `PostgreSQL was built without OpenSSL (ssl_library = "${this.sslLibrary}"): TLS cannot be tested`,
+      );
   }
 
   /** Creates the application owner and database (idempotent). */
@@ -160,7 +162,12 @@ export class Postgres {
   /** Runs SQL as the superuser over the private Unix socket (`secret`: the statement itself is not printed on error). */
   async sql(query: string, database = 'postgres', params?: unknown[], secret = false): Promise<unknown[][]> {
     try {
-      return await pgQuery({ host: this.socketDir, port: this.port, user: 'postgres', dbname: database }, query, undefined, params);
+      return await pgQuery(
+        { host: this.socketDir, port: this.port, user: 'postgres', dbname: database },
+        query,
+        undefined,
+        params,
+      );
     } catch (error) {
       if (secret) throw new Error('a statement carrying a secret failed (statement not shown)');
       throw error;

@@ -31,23 +31,51 @@ async function probe(request: Record<string, unknown>, ctx: ProbeContext = {}): 
     reject: false,
   });
   if (r.exitCode !== 0 || !r.stdout.trim())
-    return { ok: false, type: 'ProbeFailed', error: `probe exited ${r.exitCode}: ${r.stderr.trim().split('\n').pop()}` };
+    return {
+      ok: false,
+      type: 'ProbeFailed',
+      error: `probe exited ${r.exitCode}: ${r.stderr.trim().split('\n').pop()}`,
+    };
   return JSON.parse(r.stdout) as ProbeResult;
 }
 
 /** libpq keywords (host, hostaddr, port, sslmode, sslnegotiation, sslcert, ...). */
 export type PgConn = Record<string, string | number>;
 
-export function pgProbe(conn: PgConn, sql = 'select 1', ctx?: ProbeContext, repeat = 1, params?: unknown[]): Promise<ProbeResult> {
-  return probe({ kind: 'pg', conn: { connect_timeout: Math.ceil(timeouts.connect / 1000), ...conn }, sql, params, repeat }, ctx);
+export function pgProbe(
+  conn: PgConn,
+  sql = 'select 1',
+  ctx?: ProbeContext,
+  repeat = 1,
+  params?: unknown[],
+): Promise<ProbeResult> {
+  return probe(
+    { kind: 'pg', conn: { connect_timeout: Math.ceil(timeouts.connect / 1000), ...conn }, sql, params, repeat },
+    ctx,
+  );
 }
 
 /** redis-py `Redis(...)` keyword arguments. */
 export type RedisConn = Record<string, string | number | boolean>;
 
-export function redisProbe(conn: RedisConn, command: string[] = ['PING'], ctx?: ProbeContext, repeat = 1): Promise<ProbeResult> {
+export function redisProbe(
+  conn: RedisConn,
+  command: string[] = ['PING'],
+  ctx?: ProbeContext,
+  repeat = 1,
+): Promise<ProbeResult> {
   return probe(
-    { kind: 'redis', conn: { socket_connect_timeout: timeouts.connect / 1000, socket_timeout: timeouts.connect / 1000, ...conn }, command, repeat },
+    {
+      kind: 'redis',
+      conn: {
+        decode_responses: true,
+        socket_connect_timeout: timeouts.connect / 1000,
+        socket_timeout: timeouts.connect / 1000,
+        ...conn,
+      },
+      command,
+      repeat,
+    },
     ctx,
   );
 }

@@ -143,9 +143,13 @@ export async function waitForPort(host: string, port: number, proc?: Proc, ms: n
   for (;;) {
     if (await canConnect(host, port)) return;
     if (proc && !proc.running)
-      throw new Error(`${proc.spec.name} exited (code ${proc.code}) before listening on ${host}:${port}:\n${proc.tail()}`);
+      throw new Error(
+        `${proc.spec.name} exited (code ${proc.code}) before listening on ${host}:${port}:\n${proc.tail()}`,
+      );
     if (Date.now() > deadline)
-      throw new Error(`${proc?.spec.name ?? 'server'} did not listen on ${host}:${port} within ${ms} ms${proc ? `:\n${proc.tail()}` : ''}`);
+      throw new Error(
+        `${proc?.spec.name ?? 'server'} did not listen on ${host}:${port} within ${ms} ms${proc ? `:\n${proc.tail()}` : ''}`,
+      );
     await sleep(100);
   }
 }
@@ -169,7 +173,11 @@ export function canConnect(host: string, port: number): Promise<boolean> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` until it returns a truthy value. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms: number): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  ms: number,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {

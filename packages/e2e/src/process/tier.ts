@@ -137,12 +137,17 @@ export class ProcessTier implements Tier {
     });
     await this.envoy.start();
     writeFileSync(join(this.runDir, 'inputs.json'), JSON.stringify(this.inputs, null, 2));
-    step(`global side up: postgres ${this.postgres.port}, redis ${this.redisServer.port}, envoy ${[...this.portMap.values()].join('/')} (${this.isolation})`);
+    step(
+      `global side up: postgres ${this.postgres.port}, redis ${this.redisServer.port}, envoy ${[...this.portMap.values()].join('/')} (${this.isolation})`,
+    );
   }
 
   gateway(fqdn: string): SiteRoute {
     const chain = this.gatewayConfig.chains.find((c) => c.serverNames.includes(fqdn));
-    if (!chain) throw new Error(`no gateway route for ${fqdn}: the rendered envoy-configs has ${this.gatewayConfig.chains.flatMap((c) => c.serverNames).join(', ')}`);
+    if (!chain)
+      throw new Error(
+        `no gateway route for ${fqdn}: the rendered envoy-configs has ${this.gatewayConfig.chains.flatMap((c) => c.serverNames).join(', ')}`,
+      );
     return { name: fqdn, host: this.gatewayHost, port: this.portMap.get(chain.port) ?? chain.port };
   }
 
@@ -159,7 +164,11 @@ export class ProcessTier implements Tier {
     if (this.netns) return {};
     const hosts: Record<string, string> = {};
     for (const c of this.gatewayConfig.chains) for (const n of c.serverNames) hosts[n] = this.gatewayHost;
-    return { UNDERSTACK_E2E_HOSTS: JSON.stringify(hosts), PYTHONPATH: join(pyDir, 'resolver'), PGHOSTADDR: this.gatewayHost };
+    return {
+      UNDERSTACK_E2E_HOSTS: JSON.stringify(hosts),
+      PYTHONPATH: join(pyDir, 'resolver'),
+      PGHOSTADDR: this.gatewayHost,
+    };
   }
 
   sql(query: string, database = 'postgres'): Promise<unknown[][]> {
@@ -187,7 +196,8 @@ export class ProcessTier implements Tier {
 
   async gatewayConnections(fqdn: string): Promise<number> {
     let n = 0;
-    for (const c of this.gatewayConfig.chains) if (c.serverNames.includes(fqdn)) n += await this.envoy.chainConnections(c.statPrefix);
+    for (const c of this.gatewayConfig.chains)
+      if (c.serverNames.includes(fqdn)) n += await this.envoy.chainConnections(c.statPrefix);
     return n;
   }
 
@@ -223,10 +233,16 @@ export class ProcessTier implements Tier {
   }
 
   collectArtifacts(reason: string): string {
-    const dir = join(root(), '.out', 'e2e-artifacts', `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`);
+    const dir = join(
+      root(),
+      '.out',
+      'e2e-artifacts',
+      `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`,
+    );
     mkdirSync(dir, { recursive: true });
     if (existsSync(this.logDir)) cpSync(this.logDir, join(dir, 'logs'), { recursive: true });
-    for (const f of ['inputs.json', 'envoy.yaml']) if (existsSync(join(this.runDir, f))) cpSync(join(this.runDir, f), join(dir, f));
+    for (const f of ['inputs.json', 'envoy.yaml'])
+      if (existsSync(join(this.runDir, f))) cpSync(join(this.runDir, f), join(dir, f));
     writeFileSync(join(dir, 'REASON.txt'), `${reason}\n`);
     return dir;
   }
@@ -238,4 +254,3 @@ export class ProcessTier implements Tier {
     else step(`kept ${this.runDir}`);
   }
 }
-

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { type K8sObject, translate } from '../src/envoy-config.js';
+
+// The bootstrap is plain JSON-shaped data; tests walk it loosely.
+// biome-ignore lint/suspicious/noExplicitAny: walking untyped Envoy bootstrap JSON
+type Json = any;
+
+const gateway = (listeners: object[]): K8sObject => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'Gateway',
+  metadata: { name: 'gw', namespace: 'envoy-gateway' },
+  spec: { gatewayClassName: 'eg', listeners },
+});
+const route = (
+  name: string,
+  host: string,
+  svc: string,
+  port: number,
+  parent: object = { name: 'gw', namespace: 'envoy-gateway' },
+): K8sObject => ({
+  apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+  kind: 'TLSRoute',
+  metadata: { name, namespace: 'nautobot' },
+  spec: { parentRefs: [parent], hostnames: [host], rules: [{ backendRefs: [{ name: svc, port }] }] },
+});
+const backends = {
+  'nautobot/db:5432': { host: '127.0.0.1', port: 15432 },
+  'nautobot/redis:6379': { host: '127.0.0.1', port: 16379 },
+};
+const opts = { backends, bindAddress: '0.0.0.0', adminPort: 9901 };
+
+describe(translate, () => {
+  it('should make one listener per passthrough port with one SNI filter chain per route and no TLS termination', () => {
+    const t = translate(
+      [
+        gateway([
+          { name: 'pg', port: 5432, protocol: 'TLS', tls: { mode: 'Passthrough' } },
+          { name: 'redis', port: 6379, protocol: 'TLS', tls: { mode: 'Passthrough' } },
+        ]),
+        route('db', 'db.example', 'db', 5432, { name: 'gw', namespace: 'envoy-gateway', sectionName: 'pg' }),
+        route('redis', 'redis.example', 'redis', 6379, {
+          name: 'gw',
+          namespace: 'envoy-gateway',
+          sectionName: 'redis',
+        }),
+      ],
+      opts,
+    );
+    const listeners = (t.bootstrap.static_resources as { listeners: Record<string, Json>[] }).listeners;
+    expect(listeners.map((l) => l.address.socket_address.port_value)).toEqual([5432, 6379]);
+    for (const l of listeners) {
+      expect(l.listener_filters[0].name).toBe('envoy.filters.listener.tls_inspector');
+      expect(l.filter_chains).toHaveLength(1);
+      expect(l.filter_chains[0].transport_socket).toBeUndefined();
+      expect(l.default_filter_chain).toBeUndefined();
+    }
+    expect(listeners[0]!.filter_chains[0].filter_chain_match.server_names).toEqual(['db.example']);
+    expect(t.chains.map((c) => [c.port, c.serverNames[0], c.backend])).toEqual([
+      [5432, 'db.example', 'nautobot/db:5432'],
+      [6379, 'redis.example', 'nautobot/redis:6379'],
+    ]);
+  });
+
+  it('should ignore Terminate listeners and routes attached to another section', () => {
+    expect(() =>
+      translate(
+        [
+          gateway([{ name: 'https', port: 443, protocol: 'HTTPS', tls: { mode: 'Terminate' } }]),
+          route('db', 'db.example', 'db', 5432),
+        ],
+        opts,
+      ),
+    ).toThrow(/no TLS Passthrough listener has an attached TLSRoute/);
+  });
+
+  it('should name the backend when a route points at a service the tier does not run', () => {
+    expect(() =>
+      translate(
+        [
+          gateway([{ name: 'pg', port: 5432, protocol: 'TLS', tls: { mode: 'Passthrough' } }]),
+          route('x', 'x.example', 'nope', 1),
+        ],
+        opts,
+      ),
+    ).toThrow(/backend nautobot\/nope:1 has no endpoint/);
+  });
+
+  it('should honour listener hostnames (wildcards included) when picking server names', () => {
+    const t = translate(
+      [
+        gateway([{ name: 'pg', port: 5432, protocol: 'TLS', hostname: '*.example', tls: { mode: 'Passthrough' } }]),
+        route('db', 'db.example', 'db', 5432),
+      ],
+      opts,
+    );
+    expect(t.chains[0]!.serverNames).toEqual(['db.example']);
+  });
+
+  it('should turn a ClientTrafficPolicy tcpKeepalive into listener keepalive socket options', () => {
+    const policy: K8sObject = {
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'ClientTrafficPolicy',
+      metadata: { name: 'ka', namespace: 'envoy-gateway' },
+      spec: {
+        targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }],
+        tcpKeepalive: { probes: 3, idleTime: '5m', interval: '30s' },
+      },
+    };
+    const t = translate(
+      [
+        gateway([{ name: 'pg', port: 5432, protocol: 'TLS', tls: { mode: 'Passthrough' } }]),
+        route('db', 'db.example', 'db', 5432),
+        policy,
+      ],
+      opts,
+    );
+    const l = (t.bootstrap.static_resources as { listeners: Record<string, Json>[] }).listeners[0]!;
+    expect(l.socket_options.map((o: { int_value: number }) => o.int_value)).toEqual([1, 300, 30, 3]);
+  });
+});
