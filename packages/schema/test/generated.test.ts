@@ -43,7 +43,7 @@ describe(renderChartSchema, () => {
     const shipped = existsSync(chartsDir)
       ? readdirSync(chartsDir).filter((c) => existsSync(path.join(chartsDir, c, 'values.schema.json')))
       : [];
-    const orphans = shipped.filter((c) => !schemas.some((s) => s.name === `${c}-values`));
+    const orphans = shipped.filter((c) => !charts.some((s) => s.chart === c));
     expect(
       orphans,
       'charts/<chart>/values.schema.json is generated: write packages/schema/schemas/<chart>-values.schema.json instead',

@@ -255,14 +255,23 @@ export function bundle(
   return result;
 }
 
-/** Charts whose values schema lives here: `schemas/<chart>-values.schema.json` with a `charts/<chart>/` directory. */
+/**
+ * Schemas that are a chart's values under another name: schema name -> chart. A cluster's `deploy.yaml` is the
+ * values of the app-of-apps chart, so `deploy.schema.json` stays the one source of truth for both.
+ */
+export const chartValuesAliases: Readonly<Record<string, string>> = { deploy: 'argocd-understack' };
+
+/**
+ * Charts whose values schema lives here: `schemas/<chart>-values.schema.json` (or a `chartValuesAliases` schema) with
+ * a `charts/<chart>/` directory.
+ */
 export function chartSchemas(
   schemas: SchemaFile[],
   root = repoRoot,
 ): Array<{ chart: string; file: string; s: SchemaFile }> {
   return schemas
-    .filter((s) => s.name.endsWith('-values'))
-    .map((s) => ({ chart: s.name.slice(0, -'-values'.length), s }))
+    .filter((s) => s.name.endsWith('-values') || Object.hasOwn(chartValuesAliases, s.name))
+    .map((s) => ({ chart: chartValuesAliases[s.name] ?? s.name.slice(0, -'-values'.length), s }))
     .filter(({ chart }) => existsSync(path.join(root, 'charts', chart, 'Chart.yaml')))
     .map(({ chart, s }) => ({ chart, s, file: path.join(root, 'charts', chart, 'values.schema.json') }));
 }

@@ -30,7 +30,7 @@ export interface Deploy {
    */
   deploy_path_prefix?: string | null;
   /**
-   * Labels added to every generated Application. `understack.rackspace.com/partition` also names the site's Celery queue and `UNDERSTACK_PARTITION`.
+   * Labels added to every generated Application. Two of them are also the identity of a site's apps: `understack.rackspace.com/site` (default: the cluster name) and `understack.rackspace.com/partition` become the nautobot-worker chart's `understack.site` (which names the default worker's Celery queue) and `understack.partition` (`UNDERSTACK_PARTITION`).
    */
   appLabels?: {
     [k: string]: string;
@@ -76,6 +76,10 @@ export interface GlobalScope {
      * Deploy this cluster's configuration from the deploy repo.
      */
     installConfigs?: boolean;
+    /**
+     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (v1.18.2).
+     */
+    chartVersion?: string;
   };
   /**
    * Cilium configuration.
@@ -103,6 +107,10 @@ export interface GlobalScope {
      * Deploy this component's Argo CD Application on this cluster.
      */
     enabled?: boolean;
+    /**
+     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (0.26.0).
+     */
+    chartVersion?: string;
   };
   /**
    * Dex (OIDC).
@@ -130,6 +138,10 @@ export interface GlobalScope {
      * Deploy this component's Argo CD Application on this cluster.
      */
     enabled?: boolean;
+    /**
+     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (v1.5.0).
+     */
+    chartVersion?: string;
   };
   /**
    * etcd backups.
@@ -161,6 +173,10 @@ export interface GlobalScope {
      * Deploy this cluster's configuration from the deploy repo.
      */
     installConfigs?: boolean;
+    /**
+     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (0.19.2).
+     */
+    chartVersion?: string;
   };
   /**
    * Global Argo workflows.
@@ -210,6 +226,10 @@ export interface GlobalScope {
      * Path of the nautobot_config.py passed as a Helm fileParameter, scoped to the `$understack` or `$deploy` source.
      */
     nautobot_config?: string;
+    /**
+     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (2.5.6).
+     */
+    chartVersion?: string;
   };
   /**
    * Nautobot API token jobs.
@@ -388,6 +408,10 @@ export interface SiteScope {
      * Deploy this cluster's configuration from the deploy repo.
      */
     installConfigs?: boolean;
+    /**
+     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (v1.18.2).
+     */
+    chartVersion?: string;
   };
   /**
    * Chrony NTP.
@@ -450,6 +474,10 @@ export interface SiteScope {
      * Deploy this component's Argo CD Application on this cluster.
      */
     enabled?: boolean;
+    /**
+     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (v1.5.0).
+     */
+    chartVersion?: string;
   };
   /**
    * etcd backups.
@@ -481,6 +509,10 @@ export interface SiteScope {
      * Deploy this cluster's configuration from the deploy repo.
      */
     installConfigs?: boolean;
+    /**
+     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (0.19.2).
+     */
+    chartVersion?: string;
   };
   /**
    * OpenStack glance.
@@ -602,6 +634,18 @@ export interface SiteScope {
      * Argo CD sync wave (lower deploys first).
      */
     wave?: number;
+    /**
+     * Where the worker chart comes from: `git` = `charts/nautobot-worker` of `understack_url` at `understack_ref`; `oci` = the published chart `<chartRepo>/nautobot-worker` at `chartVersion`.
+     */
+    chartSource?: 'git' | 'oci';
+    /**
+     * OCI registry path of the published worker chart (Argo CD `repoURL` of a Helm OCI source: no `oci://`). Used when `chartSource` is `oci`.
+     */
+    chartRepo?: string;
+    /**
+     * Version of the published worker chart. Used when `chartSource` is `oci`.
+     */
+    chartVersion?: string;
   };
   /**
    * OpenStack neutron.

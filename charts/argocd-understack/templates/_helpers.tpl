@@ -1,0 +1,185 @@
+{{/*
+Helpers shared by every Application template. A template states only what differs for its component (namespace,
+sync wave, sources); `argocd-understack.application` builds the rest of the Application, so metadata, labels,
+finalizer, project, destination and sync policy are written once.
+*/}}
+
+{{/*
+isEnabled: "true" when the scope's kill switch AND the component's flag are on, else "".
+Argument: (list $ "<scope>" "<component_key>"). The flag is `enabled`, or for components with the installApp /
+installConfigs split, either of those. A component missing from the values is disabled.
+*/}}
+{{- define "argocd-understack.isEnabled" -}}
+{{- $root := index . 0 -}}
+{{- $scope := index $root.Values (index . 1) | default dict -}}
+{{- $c := index $scope (index . 2) | default dict -}}
+{{- if and $scope.enabled (or $c.enabled $c.installApp $c.installConfigs) -}}true{{- end -}}
+{{- end }}
+
+{{/*
+component: the component's settings merged over the scopes in which it is enabled, as JSON ("{}" when it is enabled
+in none). Argument: (list $ "<component_key>" "<scope>"...). A component that exists in both scopes (e.g.
+external_secrets) still becomes ONE Application on a cluster that is both global and site: installApp and
+installConfigs are OR-ed, other keys come from the first enabled scope listed.
+*/}}
+{{- define "argocd-understack.component" -}}
+{{- $root := index . 0 -}}
+{{- $key := index . 1 -}}
+{{- $out := dict -}}
+{{- range $scope := slice . 2 -}}
+{{- if include "argocd-understack.isEnabled" (list $root $scope $key) -}}
+{{- $c := index (index $root.Values $scope) $key -}}
+{{- $flags := dict "_enabled" true "installApp" (or $out.installApp $c.installApp) "installConfigs" (or $out.installConfigs $c.installConfigs) -}}
+{{- $out = merge (deepCopy $flags) $out (deepCopy $c) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end }}
+
+{{/* The cluster's folder in the deploy repo: `<deploy_path_prefix>/<release>`, or `<release>`. */}}
+{{- define "argocd-understack.deployPath" -}}
+{{- $prefix := trimSuffix "/" (toString (.Values.deploy_path_prefix | default "")) -}}
+{{- if or (hasPrefix "/" $prefix) (has ".." (splitList "/" $prefix)) -}}
+{{- fail (printf "deploy_path_prefix: %q must be a folder relative to the deploy repository root (no leading \"/\", no \"..\"): Argo CD refuses absolute app paths and paths outside the repository. Either: set it to e.g. \"clusters\", or remove it from %s/deploy.yaml." $prefix .Release.Name) -}}
+{{- end -}}
+{{- if $prefix -}}{{ printf "%s/%s" $prefix .Release.Name }}{{- else -}}{{ .Release.Name }}{{- end -}}
+{{- end }}
+
+{{/* deploy_url, or a failure that says where to set it. */}}
+{{- define "argocd-understack.deployUrl" -}}
+{{- required (printf "deploy_url is required: set it in %s/deploy.yaml to the Git URL of the deploy repository (e.g. deploy_url: https://git.example.com/ops/deploy.git), spelled as in Argo CD's repository settings" (include "argocd-understack.deployPath" .)) .Values.deploy_url -}}
+{{- end }}
+
+{{/*
+The identity of a site's apps, from appLabels: `understack.rackspace.com/site` (default: the cluster name) and
+`understack.rackspace.com/partition` (omitted when unset, so the deploy repo's values may still set it), as JSON.
+*/}}
+{{- define "argocd-understack.identity" -}}
+{{- $labels := .Values.appLabels | default dict -}}
+{{- $id := dict "site" (index $labels "understack.rackspace.com/site" | default .Release.Name) -}}
+{{- with index $labels "understack.rackspace.com/partition" -}}
+{{- $_ := set $id "partition" . -}}
+{{- end -}}
+{{- toJson $id -}}
+{{- end }}
+
+{{/*
+The deploy repository as a source. Argument: (dict "root" $ "path" "<folder below the deploy path>"). Always
+`ref: deploy` so `$deploy/...` value files resolve; with a path, that folder (a kustomization or plain manifests) is
+rendered too. Without a path the source only provides the `$deploy` reference.
+*/}}
+{{- define "argocd-understack.deploySource" -}}
+{{- $src := dict "repoURL" (include "argocd-understack.deployUrl" .root) "targetRevision" (.root.Values.deploy_ref | default "HEAD") "ref" "deploy" -}}
+{{- with .path -}}
+{{- $_ := set $src "path" (printf "%s/%s" (include "argocd-understack.deployPath" $.root) .) -}}
+{{- end -}}
+{{- toJson $src -}}
+{{- end }}
+
+{{/* This repository (understack_url at understack_ref) as a ref-only source named `understack`. */}}
+{{- define "argocd-understack.understackRefSource" -}}
+{{- toJson (dict "repoURL" .Values.understack_url "targetRevision" (.Values.understack_ref | default "HEAD") "ref" "understack") -}}
+{{- end }}
+
+{{/*
+Helm settings of a chart source, as JSON. Argument: (dict "root" $ "releaseName" "<name>" "folder" "<deploy folder>"
+"config" "<nautobot_config path or empty>" "configKey" "<values path of the config>" "identity" <map or nil>).
+valueFiles: `$deploy/<deploy path>/<folder>/values.yaml`, ignored while missing. The inline valuesObject carries
+only `identity`: Argo CD's inline values beat valueFiles, so anything else passed inline could not be overridden
+from the deploy repo.
+*/}}
+{{- define "argocd-understack.helm" -}}
+{{- $helm := dict "releaseName" .releaseName "ignoreMissingValueFiles" true "valueFiles" (list (printf "$deploy/%s/%s/values.yaml" (include "argocd-understack.deployPath" .root) .folder)) -}}
+{{- with .config -}}
+{{- if and (hasPrefix "$" .) (not (or (hasPrefix "$deploy/" .) (hasPrefix "$understack/" .))) -}}
+{{- fail (printf "%s: %q names no source of this Application. Either: use $deploy/<path in the deploy repo> or $understack/<path in the UnderStack repo>, or a path relative to the chart." $.configKey .) -}}
+{{- end -}}
+{{- $_ := set $helm "fileParameters" (list (dict "name" "nautobot.config" "path" .)) -}}
+{{- end -}}
+{{- with .identity -}}
+{{- $_ := set $helm "valuesObject" (dict "understack" .) -}}
+{{- end -}}
+{{- toJson $helm -}}
+{{- end }}
+
+{{/*
+Sources a `nautobot_config` path needs besides the chart and the deploy repo: `$understack/...` resolves only when a
+source is named `understack`. Argument: the path (may be empty). Returns a JSON list.
+*/}}
+{{- define "argocd-understack.configRefSources" -}}
+{{- $root := index . 0 -}}
+{{- $path := index . 1 | default "" -}}
+{{- if hasPrefix "$understack/" $path -}}
+{{- toJson (list (include "argocd-understack.understackRefSource" $root | fromJson)) -}}
+{{- else -}}
+[]
+{{- end -}}
+{{- end }}
+
+{{/*
+An upstream operator chart with the installApp / installConfigs split, as a JSON list of sources. Argument:
+(dict "root" $ "c" <component> "folder" "<deploy folder>" "chart" (dict "repoURL" "chart" "version")).
+installApp adds the chart (values from `$deploy/<path>/<folder>/values.yaml`); installConfigs makes the deploy
+source render `<path>/<folder>/`; the deploy source is always present for `$deploy`.
+*/}}
+{{- define "argocd-understack.operatorSources" -}}
+{{- $sources := list -}}
+{{- if .c.installApp -}}
+{{- $sources = append $sources (include "argocd-understack.chartSource" . | fromJson) -}}
+{{- end -}}
+{{- $sources = append $sources (include "argocd-understack.deploySource" (dict "root" .root "path" (ternary .folder "" (eq (toString .c.installConfigs) "true"))) | fromJson) -}}
+{{- toJson $sources -}}
+{{- end }}
+
+{{/*
+An upstream chart source, as JSON. Argument: (dict "root" $ "c" <component> "folder" "<deploy folder>" "chart"
+(dict "repoURL" "chart" "version" "releaseName"?)). The version is pinned by the template; a component's
+`chartVersion` overrides it.
+*/}}
+{{- define "argocd-understack.chartSource" -}}
+{{- $helm := include "argocd-understack.helm" (dict "root" .root "releaseName" (.chart.releaseName | default .chart.chart) "folder" .folder "config" .config "configKey" .configKey) | fromJson -}}
+{{- toJson (dict "repoURL" .chart.repoURL "chart" .chart.chart "targetRevision" (.c.chartVersion | default .chart.version) "helm" $helm) -}}
+{{- end }}
+
+{{/*
+application: one Argo CD Application. Argument: (dict "root" $ "component" "<name>" "namespace" "<ns>" "wave" <int>
+"c" <component settings> "sources" <list>). Name `<cluster>-<component>`; labels = appLabels plus the chart's own
+(which win); the sync wave (the component's `wave` overrides the template's) orders prerequisites first when Argo CD
+assesses Application health (see docs/argocd-understack.md).
+*/}}
+{{- define "argocd-understack.application" -}}
+{{- $root := .root -}}
+{{- $wave := .wave -}}
+{{- if hasKey .c "wave" -}}{{- $wave = .c.wave -}}{{- end -}}
+{{- $labels := merge (dict "app.kubernetes.io/part-of" "understack" "understack.rackspace.com/cluster" $root.Release.Name "understack.rackspace.com/component" .component) (deepCopy ($root.Values.appLabels | default dict)) -}}
+{{- $app := dict
+  "apiVersion" "argoproj.io/v1alpha1"
+  "kind" "Application"
+  "metadata" (dict
+    "name" (printf "%s-%s" $root.Release.Name .component)
+    "namespace" $root.Release.Namespace
+    "labels" $labels
+    "annotations" (dict "argocd.argoproj.io/sync-wave" (toString $wave))
+    "finalizers" (list "resources-finalizer.argocd.argoproj.io"))
+  "spec" (dict
+    "project" "default"
+    "destination" (dict "server" ($root.Values.cluster_server | default "https://kubernetes.default.svc") "namespace" .namespace)
+    "sources" .sources
+    "syncPolicy" (dict
+      "automated" (dict "prune" true "selfHeal" true)
+      "syncOptions" (list "CreateNamespace=true" "ServerSideApply=true")))
+-}}
+---
+{{ toYaml $app }}
+{{- end }}
+
+{{/*
+A chart of this repository (charts/<chart> of understack_url at understack_ref), release `<chart>`, values from
+`$deploy/<path>/<chart>/values.yaml`, plus the deploy repo as `$deploy`; a JSON list. Argument: (dict "root" $
+"chart" "<chart>").
+*/}}
+{{- define "argocd-understack.localChartSources" -}}
+{{- $helm := include "argocd-understack.helm" (dict "root" .root "releaseName" .chart "folder" .chart) | fromJson -}}
+{{- $chart := dict "repoURL" .root.Values.understack_url "path" (printf "charts/%s" .chart) "targetRevision" (.root.Values.understack_ref | default "HEAD") "helm" $helm -}}
+{{- toJson (list $chart (include "argocd-understack.deploySource" (dict "root" .root) | fromJson)) -}}
+{{- end }}
