@@ -67,6 +67,9 @@ export interface Tier {
   /** Replace pg_hba with CNPG's rules alone (`false`) or with the manifest's rules (`true`). */
   setUserHba(enabled: boolean): Promise<void>;
 
+  /** Registers a cleanup that `down()` runs first, last-registered first (e.g. stop a worker the case started). */
+  defer(cleanup: () => Promise<void> | void): void;
+
   /** A scratch folder of this run (removed by `down` unless kept). */
   readonly runDir: string;
   readonly logDir: string;

@@ -4,7 +4,7 @@
  * namespaces are unavailable (said in the progress output and in `isolation`).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CnpgPlan, planCluster } from '../cnpg.js';
@@ -47,6 +47,7 @@ export class ProcessTier implements Tier {
   private gatewayHost = '127.0.0.1';
   private portMap = new Map<number, number>();
   private isUp = false;
+  private cleanups: (() => Promise<void> | void)[] = [];
 
   constructor(readonly opts: ProcessTierOptions = {}) {
     this.runDir = mkdtempSync(join(tmpdir(), 'understack-e2e-'));
@@ -241,13 +242,35 @@ export class ProcessTier implements Tier {
     );
     mkdirSync(dir, { recursive: true });
     if (existsSync(this.logDir)) cpSync(this.logDir, join(dir, 'logs'), { recursive: true });
-    for (const f of ['inputs.json', 'envoy.yaml'])
-      if (existsSync(join(this.runDir, f))) cpSync(join(this.runDir, f), join(dir, f));
+    const configs: [string, string][] = [
+      [join(this.runDir, 'inputs.json'), 'inputs.json'],
+      [join(this.runDir, 'envoy.yaml'), 'envoy.yaml'],
+      [join(this.runDir, 'postgres', 'data', 'pg_hba.conf'), 'pg_hba.conf'],
+      [join(this.runDir, 'postgres', 'data', 'postgresql.auto.conf'), 'postgresql.auto.conf'],
+      [join(this.runDir, 'redis', 'redis.conf'), 'redis.conf'],
+    ];
+    for (const [from, to] of configs) {
+      if (!existsSync(from)) continue;
+      // Secrets never leave the run folder: the Redis password line is redacted.
+      const text = readFileSync(from, 'utf8').replace(/^(requirepass|masterauth)\s.*$/gm, '$1 <redacted>');
+      writeFileSync(join(dir, to), text);
+    }
     writeFileSync(join(dir, 'REASON.txt'), `${reason}\n`);
     return dir;
   }
 
+  defer(cleanup: () => Promise<void> | void): void {
+    this.cleanups.push(cleanup);
+  }
+
   async down(): Promise<void> {
+    for (const c of this.cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        step(`cleanup failed: ${(e as Error).message}`);
+      }
+    }
     await Promise.allSettled([this.envoy?.stop(), this.redisServer?.stop(), this.postgres?.stop()]);
     this.netns?.destroy();
     if (!this.opts.keep) rmSync(this.runDir, { recursive: true, force: true });
