@@ -223,7 +223,7 @@ export interface GlobalScope {
      */
     enabled?: boolean;
     /**
-     * Path of the nautobot_config.py passed as a Helm fileParameter, scoped to the `$understack` or `$deploy` source.
+     * Path of the nautobot_config.py passed as the Helm fileParameter `nautobot.config`, scoped to the `$understack` or `$deploy` source. Default: the one config file the site workers use too (the worker chart's `files/nautobot_config.py`); an empty string passes none (the upstream chart's own config).
      */
     nautobot_config?: string;
     /**
