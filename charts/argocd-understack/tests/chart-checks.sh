@@ -5,7 +5,10 @@
 # - the template guards that only matter when schema validation is skipped (Argo CD helm.skipSchemaValidation,
 #   helm template --skip-schema-validation): helm-unittest always validates against values.schema.json;
 # - the pins stay in step with what they pin: the worker's default OCI chartVersion equals charts/nautobot-worker's
-#   Chart.yaml version, and docs/argocd-understack.md names every upstream chart version the templates pin.
+#   Chart.yaml version, and docs/argocd-understack.md names every upstream chart version the templates pin;
+# - every examples/deploy/<cluster>/deploy.yaml is valid values for this chart (schema included), and each site
+#   cluster (site enabled, global not) gets exactly one <cluster>-nautobot-worker Application and no global-only app
+#   (nautobot-mtls holds the CA; cert-manager, cnpg-system, nautobot stay on the global cluster).
 # Exit 0 when every check passes, 1 otherwise (each failure names the check and the fix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,4 +51,26 @@ if [[ ${#missing[@]} -eq 0 ]]; then
 else
   bad "docs/argocd-understack.md does not name the pinned version of: ${missing[*]}. Fix: update its Components table."
 fi
+examples=../../examples/deploy
+for values in "${examples}"/*/deploy.yaml; do
+  [[ -e "${values}" ]] || continue
+  cluster="$(basename "$(dirname "${values}")")"
+  if ! out="$("$helm" template "${cluster}" . --namespace argocd -f "${values}" 2>&1)"; then
+    bad "examples/deploy/${cluster}/deploy.yaml does not render:"$'\n'"$(echo "${out}" | tail -3)"
+    continue
+  fi
+  # A site cluster: `site.enabled: true` and no `global.enabled: true` (top-level blocks of deploy.yaml).
+  if grep -q '^  enabled: true' <(sed -n '/^site:/,/^[^ #]/p' "${values}") \
+    && ! grep -q '^  enabled: true' <(sed -n '/^global:/,/^[^ #]/p' "${values}"); then
+    workers="$(grep -c "^  name: ${cluster}-nautobot-worker\$" <<<"${out}" || true)"
+    global_apps="$(grep -E "^  name: ${cluster}-(nautobot-mtls|cert-manager|cnpg-system|nautobot)\$" <<<"${out}" || true)"
+    if [[ "${workers}" == 1 && -z "${global_apps}" ]]; then
+      ok "should render site cluster ${cluster} to one nautobot-worker Application and no global-only app"
+    else
+      bad "site cluster ${cluster}: ${workers} nautobot-worker Application(s), global-only apps: ${global_apps:-none}. Fix: examples/deploy/${cluster}/deploy.yaml (site.nautobot_worker.enabled: true, no global components)."
+    fi
+  else
+    ok "should render examples/deploy/${cluster}/deploy.yaml"
+  fi
+done
 exit "${status}"
