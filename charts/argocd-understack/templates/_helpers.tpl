@@ -183,3 +183,53 @@ A chart of this repository (charts/<chart> of understack_url at understack_ref),
 {{- $chart := dict "repoURL" .root.Values.understack_url "path" (printf "charts/%s" .chart) "targetRevision" (.root.Values.understack_ref | default "HEAD") "helm" $helm -}}
 {{- toJson (list $chart (include "argocd-understack.deploySource" (dict "root" .root) | fromJson)) -}}
 {{- end }}
+
+{{/*
+validate: unknown keys fail the render, naming the key and the closest known one. The schema rejects them too, but
+Argo CD can skip schema validation (helm.skipSchemaValidation), and a misspelt component (`nautobot_wroker`) or flag
+(`enabeld`) would then silently disable it. The known keys come from files/known-keys.json, derived from
+values.schema.json (tests/known-keys.mjs; `pnpm test` fails on drift).
+*/}}
+{{- define "argocd-understack.validate" -}}
+{{- $known := .Files.Get "files/known-keys.json" | fromJson -}}
+{{- if not $known.top -}}
+{{- fail "files/known-keys.json is missing from the argocd-understack chart (or not JSON): it lists the keys the chart accepts. Fix: regenerate it with node tests/known-keys.mjs --write, and keep files/ out of .helmignore." -}}
+{{- end -}}
+{{- $file := printf "%s/deploy.yaml" (include "argocd-understack.deployPath" .) -}}
+{{- range $k, $_ := .Values -}}
+{{- include "argocd-understack.knownKey" (dict "path" "" "key" $k "known" $known.top "file" $file) -}}
+{{- end -}}
+{{- range $scope := list "global" "site" -}}
+{{- $values := index $.Values $scope -}}
+{{- if kindIs "map" $values -}}
+{{- $components := index $known $scope -}}
+{{- range $name, $c := $values -}}
+{{- include "argocd-understack.knownKey" (dict "path" (printf "%s." $scope) "key" $name "known" (append (keys $components) "enabled") "file" $file) -}}
+{{- if and (ne $name "enabled") (kindIs "map" $c) -}}
+{{- range $k, $_ := $c -}}
+{{- include "argocd-understack.knownKey" (dict "path" (printf "%s.%s." $scope $name) "key" $k "known" (index $components $name) "file" $file) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+knownKey: fails when .key is not in .known. The suggestion is a known key with the same letters (a transposition:
+`nautobot_wroker`), else one that extends or shortens it by at most two characters (`nautobot_worke`).
+*/}}
+{{- define "argocd-understack.knownKey" -}}
+{{- if not (has .key .known) -}}
+{{- $letters := sortAlpha (splitList "" .key) | join "" -}}
+{{- $hint := "" -}}
+{{- range $k := sortAlpha .known -}}
+{{- if and (not $hint) (eq (sortAlpha (splitList "" $k) | join "") $letters) -}}{{- $hint = $k -}}{{- end -}}
+{{- end -}}
+{{- range $k := sortAlpha .known -}}
+{{- if and (not $hint) (or (hasPrefix $.key $k) (hasPrefix $k $.key)) (le (sub (max (len $k) (len $.key)) (min (len $k) (len $.key))) 2) -}}{{- $hint = $k -}}{{- end -}}
+{{- end -}}
+{{- $fix := ternary (printf "did you mean %s%s?" .path $hint) (printf "known here: %s." (sortAlpha .known | join ", ")) (ne $hint "") -}}
+{{- fail (printf "%s%s: unknown key in %s: %s A misspelt key would silently disable what it configures. Either: fix it, or remove it (docs/argocd-understack.md lists every key)." .path .key .file $fix) -}}
+{{- end -}}
+{{- end }}

@@ -6,6 +6,7 @@
 #   helm template --skip-schema-validation): helm-unittest always validates against values.schema.json;
 # - the pins stay in step with what they pin: the worker's default OCI chartVersion equals charts/nautobot-worker's
 #   Chart.yaml version, and docs/argocd-understack.md names every upstream chart version the templates pin;
+# - the unknown-key guard (templates/validate.yaml) and the drift of its files/known-keys.json;
 # - every examples/deploy/<cluster>/deploy.yaml is valid values for this chart (schema included), and each site
 #   cluster (site enabled, global not) gets exactly one <cluster>-nautobot-worker Application and no global-only app
 #   (nautobot-mtls holds the CA; cert-manager, cnpg-system, nautobot stay on the global cluster).
@@ -32,6 +33,24 @@ base=(--set deploy_url=https://git.example.com/ops/deploy.git --set site.enabled
 expect_fail "should fail naming the key when chartSource is neither git nor oci" \
   'site.nautobot_worker.chartSource: "helm" is not a chart source. Either: git' \
   "${base[@]}" --set site.nautobot_worker.chartSource=helm
+
+expect_fail "should fail suggesting site.nautobot_worker when a component name has swapped letters" \
+  'site.nautobot_wroker: unknown key in site-iad3/deploy.yaml: did you mean site.nautobot_worker?' \
+  "${base[@]}" --set site.nautobot_wroker.enabled=true
+expect_fail "should fail suggesting enabled when a component flag is misspelt" \
+  'site.nautobot_worker.enabeld: unknown key in site-iad3/deploy.yaml: did you mean site.nautobot_worker.enabled?' \
+  "${base[@]}" --set site.nautobot_worker.enabeld=true
+expect_fail "should fail suggesting the top-level key when a truncated one is unknown" \
+  'deploy_ur: unknown key in clusters/site-iad3/deploy.yaml: did you mean deploy_url?' \
+  "${base[@]}" --set deploy_path_prefix=clusters --set deploy_ur=x
+expect_fail "should fail listing the component's keys when an unknown key resembles none" \
+  'global.nautobot.replicas: unknown key in site-iad3/deploy.yaml: known here: chartVersion, enabled, nautobot_config.' \
+  "${base[@]}" --set global.nautobot.replicas=2
+if node tests/known-keys.mjs; then
+  ok "should keep files/known-keys.json in step with values.schema.json"
+else
+  bad "files/known-keys.json drifted from values.schema.json (see above)"
+fi
 
 worker_version="$(sed -n 's/^version: *//p' ../nautobot-worker/Chart.yaml)"
 oci_default="$(sed -n 's/.*"targetRevision" (\$c.chartVersion | default "\([^"]*\)").*/\1/p' templates/application-nautobot-worker.yaml)"
