@@ -46,6 +46,17 @@ expect_fail "should fail suggesting the top-level key when a truncated one is un
 expect_fail "should fail listing the component's keys when an unknown key resembles none" \
   'global.nautobot.replicas: unknown key in site-iad3/deploy.yaml: known here: chartVersion, enabled, nautobot_config.' \
   "${base[@]}" --set global.nautobot.replicas=2
+# A chart copy without files/known-keys.json (e.g. files/ added to .helmignore) must refuse to render, not skip the guard.
+tmp="$(mktemp -d)"
+trap 'rm -rf "${tmp}"' EXIT
+cp -r Chart.yaml values.yaml values.schema.json templates "${tmp}/"
+if out="$("$helm" template site-iad3 "${tmp}" "${base[@]}" 2>&1)"; then
+  bad "should fail when files/known-keys.json is missing: rendered"
+elif [[ "${out}" != *"files/known-keys.json is missing from the argocd-understack chart"* ]]; then
+  bad "should fail when files/known-keys.json is missing: unexpected error: $(echo "${out}" | tail -2)"
+else
+  ok "should fail naming files/known-keys.json when the chart ships without it"
+fi
 if node tests/known-keys.mjs; then
   ok "should keep files/known-keys.json in step with values.schema.json"
 else
