@@ -6,6 +6,7 @@
 #   helm template --skip-schema-validation): helm-unittest always validates against values.schema.json;
 # - the pins stay in step with what they pin: the worker's default OCI chartVersion equals charts/nautobot-worker's
 #   Chart.yaml version, and docs/argocd-understack.md names every upstream chart version the templates pin;
+# - helm lint --strict with each ci/ scenario (Helm 4 and Helm 3), so CI's `pnpm test` enforces it;
 # - the unknown-key guard (templates/validate.yaml) and the drift of its files/known-keys.json;
 # - every examples/deploy/<cluster>/deploy.yaml is valid values for this chart (schema included), and each site
 #   cluster (site enabled, global not) gets exactly one <cluster>-nautobot-worker Application and no global-only app
@@ -81,6 +82,17 @@ if [[ ${#missing[@]} -eq 0 ]]; then
 else
   bad "docs/argocd-understack.md does not name the pinned version of: ${missing[*]}. Fix: update its Components table."
 fi
+# helm lint --strict with every ci/ scenario, under Helm 4 (Argo CD 3.5) and Helm 3 (Argo CD 3.4).
+for values in ci/*-values.yaml; do
+  for bin in "$helm" ../../.tools/bin/helm3; do
+    if out="$("${bin}" lint --strict . -f "${values}" 2>&1)"; then
+      ok "should pass $(basename "${bin}") lint --strict with ${values}"
+    else
+      bad "$(basename "${bin}") lint --strict -f ${values} failed:"$'\n'"$(echo "${out}" | tail -5)"
+    fi
+  done
+done
+
 examples=../../examples/deploy
 for values in "${examples}"/*/deploy.yaml; do
   [[ -e "${values}" ]] || continue
