@@ -7,6 +7,8 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 
 {{/* Environment shared by web and Celery pods: database, Redis and Django secret, as the upstream chart sets them. */}}
 {{- define "nautobot.env" -}}
+- name: NAUTOBOT_CONFIG
+  value: /opt/nautobot/nautobot_config.py
 - name: NAUTOBOT_DB_ENGINE
   value: {{ .Values.nautobot.db.engine | quote }}
 - name: NAUTOBOT_DB_HOST
@@ -83,12 +85,27 @@ spec:
             {{- with .extraEnvVars }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
-          {{- with .extraVolumeMounts }}
+          {{- if or $.Values.nautobot.config .extraVolumeMounts }}
           volumeMounts:
+            {{- if $.Values.nautobot.config }}
+            - name: nautobot-config
+              mountPath: /opt/nautobot/nautobot_config.py
+              subPath: nautobot_config.py
+              readOnly: true
+            {{- end }}
+            {{- with .extraVolumeMounts }}
             {{- toYaml . | nindent 12 }}
+            {{- end }}
           {{- end }}
-      {{- with .extraVolumes }}
+      {{- if or $.Values.nautobot.config .extraVolumes }}
       volumes:
+        {{- if $.Values.nautobot.config }}
+        - name: nautobot-config
+          configMap:
+            name: {{ $.Release.Name }}-config
+        {{- end }}
+        {{- with .extraVolumes }}
         {{- toYaml . | nindent 8 }}
+        {{- end }}
       {{- end }}
 {{- end }}
