@@ -29,7 +29,7 @@ export function probeDocker(env: NodeJS.ProcessEnv = process.env, timeoutMs = 30
   if (ep.socketPath && !existsSync(ep.socketPath))
     return Promise.resolve({
       ok: false,
-      reason: `no Docker engine: ${ep.socketPath} does not exist (DOCKER_HOST unset)`,
+      reason: `no Docker engine: ${ep.socketPath} does not exist${env.DOCKER_HOST ? '' : ' (DOCKER_HOST unset)'}`,
     });
   return new Promise((resolve) => {
     const req = request(

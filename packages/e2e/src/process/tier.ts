@@ -20,7 +20,7 @@ import { freePort } from './ports.js';
 import { Postgres } from './postgres.js';
 import { redisProbe } from './probe.js';
 import { Redis } from './redis.js';
-import { sleep } from './supervisor.js';
+import { onExit, sleep } from './supervisor.js';
 
 export interface ProcessTierOptions {
   /** Keep the run folder (logs, configs, certificates) after `down`. */
@@ -48,6 +48,7 @@ export class ProcessTier implements Tier {
   private portMap = new Map<number, number>();
   private isUp = false;
   private cleanups: (() => Promise<void> | void)[] = [];
+  private removeExitHook: () => void;
 
   constructor(readonly opts: ProcessTierOptions = {}) {
     this.runDir = mkdtempSync(join(tmpdir(), 'understack-e2e-'));
@@ -55,11 +56,16 @@ export class ProcessTier implements Tier {
     chmodSync(this.runDir, 0o711);
     this.logDir = join(this.runDir, 'logs');
     mkdirSync(this.logDir);
+    // Ctrl-C/SIGTERM: the private keys under the run folder go with it (the supervisor kills the processes first).
+    this.removeExitHook = onExit(() => {
+      if (!this.opts.keep) rmSync(this.runDir, { recursive: true, force: true });
+    });
   }
 
   async up(): Promise<void> {
     if (this.isUp) return;
     this.isUp = true;
+    step(`run folder ${this.runDir}`);
     const why = probeNetns();
     if (why === undefined) {
       this.netns = new SiteNetns();
@@ -273,6 +279,7 @@ export class ProcessTier implements Tier {
     }
     await Promise.allSettled([this.envoy?.stop(), this.redisServer?.stop(), this.postgres?.stop()]);
     this.netns?.destroy();
+    this.removeExitHook();
     if (!this.opts.keep) rmSync(this.runDir, { recursive: true, force: true });
     else step(`kept ${this.runDir}`);
   }

@@ -1,0 +1,98 @@
+/**
+ * What the kind tier creates and applies, as data: the two kind clusters, the `kind` command lines, and the order in
+ * which rendered objects are applied (Argo CD's sync order: CRDs and Namespaces first, workloads last). Pure, so the
+ * unit tests check it without Docker.
+ */
+import type { K8sObject } from '../envoy-config.js';
+import { GLOBAL_CLUSTER, SITE_CLUSTER } from '../manifests.js';
+
+/** kindest/node image for the Kubernetes version the renderer assumes (DEFAULT_KUBE_VERSION 1.33). */
+export const KIND_NODE_IMAGE = 'kindest/node:v1.33.1';
+
+export interface KindCluster {
+  /** The example deploy repo's cluster folder. */
+  deployCluster: string;
+  /** kind's name (also the Docker container prefix). */
+  kindName: string;
+  config: Record<string, unknown>;
+}
+
+/** The two clusters of the scenario; `runId` keeps parallel runs (and stale ones) apart. */
+export function kindClusters(runId: string): { global: KindCluster; site: KindCluster } {
+  const make = (deployCluster: string): KindCluster => ({
+    deployCluster,
+    kindName: `us-e2e-${runId}-${deployCluster}`.slice(0, 40),
+    config: {
+      kind: 'Cluster',
+      apiVersion: 'kind.x-k8s.io/v1alpha4',
+      name: `us-e2e-${runId}-${deployCluster}`.slice(0, 40),
+      nodes: [{ role: 'control-plane', image: KIND_NODE_IMAGE }],
+      networking: { apiServerAddress: '127.0.0.1', apiServerPort: 0 },
+    },
+  });
+  return { global: make(GLOBAL_CLUSTER), site: make(SITE_CLUSTER) };
+}
+
+export function kindCreateArgs(c: KindCluster, configFile: string, kubeconfig: string, waitSeconds: number): string[] {
+  return [
+    'create',
+    'cluster',
+    '--name',
+    c.kindName,
+    '--config',
+    configFile,
+    '--kubeconfig',
+    kubeconfig,
+    '--wait',
+    `${waitSeconds}s`,
+  ];
+}
+
+export function kindDeleteArgs(c: KindCluster, kubeconfig: string): string[] {
+  return ['delete', 'cluster', '--name', c.kindName, '--kubeconfig', kubeconfig];
+}
+
+/**
+ * Apply order, as Argo CD syncs one wave: Namespaces, CRDs, then configuration (ServiceAccounts, RBAC, ConfigMaps,
+ * Secrets), then everything else, workloads last; within a rank the render order is kept (stable).
+ */
+const RANK: Record<string, number> = {
+  Namespace: 0,
+  CustomResourceDefinition: 1,
+  ServiceAccount: 2,
+  ClusterRole: 2,
+  ClusterRoleBinding: 2,
+  Role: 2,
+  RoleBinding: 2,
+  ConfigMap: 3,
+  Secret: 3,
+  Service: 4,
+  Deployment: 6,
+  StatefulSet: 6,
+  DaemonSet: 6,
+  Job: 7,
+};
+
+export function applyOrder(objects: readonly K8sObject[]): K8sObject[] {
+  const wave = (o: K8sObject) =>
+    Number(
+      (o.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.[
+        'argocd.argoproj.io/sync-wave'
+      ] ?? 0,
+    );
+  return objects
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => wave(a.o) - wave(b.o) || (RANK[a.o.kind ?? ''] ?? 5) - (RANK[b.o.kind ?? ''] ?? 5) || a.i - b.i)
+    .map((x) => x.o);
+}
+
+/** Objects whose kind is served by a CRD that the same batch defines: they must wait for the CRD to be Established. */
+export function dependsOnCrd(objects: readonly K8sObject[]): Set<string> {
+  const crdKinds = new Set<string>();
+  for (const o of objects)
+    if (o.kind === 'CustomResourceDefinition') {
+      const spec = (o as { spec?: { names?: { kind?: string } } }).spec;
+      if (spec?.names?.kind) crdKinds.add(spec.names.kind);
+    }
+  return crdKinds;
+}

@@ -1,0 +1,457 @@
+/**
+ * The kind tier: two kind clusters (`global-1`, `site-iad3`) with what Argo CD would apply to each — the example deploy
+ * repo rendered by @understack/render — applied server-side in sync order. cert-manager issues the real PKI on the
+ * global cluster (charts/nautobot-mtls); the harness plays the external secrets provider and copies the site's Secrets
+ * from the global cluster (the CA key never leaves it). Client probes run on the host through API-server port
+ * forwards to the Envoy Gateway pod (bytes untouched: TLS, SNI and client certificates arrive as sent).
+ * Needs Docker and the pinned kind binary; `up()` throws `TierUnavailable` without Docker.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { run, toolPath } from '@understack/scripts';
+import { stringify } from 'yaml';
+import { type CnpgPlan, planCluster } from '../cnpg.js';
+import { probeDocker } from '../docker.js';
+import type { K8sObject, Translation } from '../envoy-config.js';
+import { translate } from '../envoy-config.js';
+import { TierUnavailable } from '../errors.js';
+import { step } from '../log.js';
+import { GLOBAL_CLUSTER, loadCnpgCluster, loadGatewayObjects, SITE_CLUSTER } from '../manifests.js';
+import { root } from '../paths.js';
+import {
+  DB_FQDN,
+  type IssuedCert,
+  issue,
+  pkiNames,
+  REDIS_FQDN,
+  type SecretDir,
+  secretDir,
+  standardCerts,
+} from '../pki.js';
+import { redisProbe } from '../process/probe.js';
+import type { Component, Endpoint, SiteRoute, Tier } from '../tier.js';
+import { timeouts } from '../timeouts.js';
+import { type Forward, forwardPort } from './forward.js';
+import { applyOrder, type KindCluster, kindClusters, kindCreateArgs, kindDeleteArgs } from './plan.js';
+
+const NS = 'nautobot';
+
+/**
+ * understack-render's `--format json` output: `{ clusters: [{ name, apps: [{ name, objects }] }] }`. The app-of-apps'
+ * objects are Argo CD Applications (there is no Argo CD in the kind tier: their rendered content is applied instead).
+ */
+export function parseRendered(text: string): K8sObject[] {
+  const doc = JSON.parse(text) as { clusters?: { name: string; apps?: { name: string; objects?: K8sObject[] }[] }[] };
+  if (!Array.isArray(doc.clusters)) throw new Error('understack-render output: no "clusters" array');
+  return doc.clusters.flatMap((c) =>
+    (c.apps ?? []).filter((a) => a.name !== 'app-of-apps').flatMap((a) => a.objects ?? []),
+  );
+}
+/** Pods behind each component (CNPG's primary label, the Redis chart's master, Envoy Gateway's proxy). */
+export const podSelectors = (cnpgName: string) => ({
+  postgres: {
+    namespace: NS,
+    labels: `cnpg.io/cluster=${cnpgName},cnpg.io/instanceRole=primary`,
+    container: 'postgres',
+  },
+  redis: {
+    namespace: NS,
+    labels: 'app.kubernetes.io/name=redis,app.kubernetes.io/component=master',
+    container: 'redis',
+  },
+  envoy: { namespace: 'envoy-gateway-system', labels: 'app.kubernetes.io/component=proxy', container: 'envoy' },
+});
+
+export class KindTier implements Tier {
+  readonly name = 'kind' as const;
+  readonly isolation = 'kind';
+  readonly runDir: string;
+  readonly logDir: string;
+  certs: Record<string, SecretDir> = {};
+  issued: Record<string, IssuedCert> = {};
+  secretValues: Record<string, string> = {};
+  cnpg!: CnpgPlan;
+  gatewayConfig!: Translation;
+  private clusters = kindClusters(randomBytes(3).toString('hex'));
+  private kc: Partial<Record<'global' | 'site', KubeConfig>> = {};
+  private created: KindCluster[] = [];
+  private forwards = new Map<string, Forward>();
+  private cleanups: (() => Promise<void> | void)[] = [];
+
+  constructor(readonly opts: { keep?: boolean } = {}) {
+    this.runDir = mkdtempSync(join(tmpdir(), 'understack-e2e-kind-'));
+    this.logDir = join(this.runDir, 'logs');
+    mkdirSync(this.logDir);
+  }
+
+  private kubeconfig(which: 'global' | 'site'): string {
+    return join(this.runDir, `kubeconfig-${which}`);
+  }
+
+  async up(): Promise<void> {
+    const docker = await probeDocker();
+    if (!docker.ok) throw new TierUnavailable('kind', docker.reason);
+    const kind = toolPath('kind');
+    if (!existsSync(kind)) throw new Error(`kind not found at ${kind}\nEither: run \`pnpm tools:install\``);
+    const k8s = await import('@kubernetes/client-node');
+
+    for (const which of ['global', 'site'] as const) {
+      const c = this.clusters[which];
+      const cfg = join(this.runDir, `kind-${which}.yaml`);
+      writeFileSync(cfg, stringify(c.config));
+      step(`kind: create cluster ${c.kindName}`);
+      await run(kind, kindCreateArgs(c, cfg, this.kubeconfig(which), Math.round(timeouts.serverReady / 1000) * 5));
+      this.created.push(c);
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(this.kubeconfig(which));
+      this.kc[which] = kc;
+    }
+
+    const cluster = loadCnpgCluster();
+    this.cnpg = planCluster(cluster.value, cluster.source);
+    const gw = await loadGatewayObjects();
+    this.gatewayConfig = translate(gw.value, { backends: {}, bindAddress: '0.0.0.0', adminPort: 19000 });
+
+    const examples = join(root(), 'examples', 'deploy');
+    const render = join(root(), 'packages', 'render', 'bin', 'understack-render.js');
+    for (const which of ['global', 'site'] as const) {
+      const name = which === 'global' ? GLOBAL_CLUSTER : SITE_CLUSTER;
+      step(`render ${name} (understack-render, the controller's target state)`);
+      // The kind tier has the network, so upstream charts (operators) may be pulled; Secrets must be real to apply.
+      const args = [render, examples, '-c', name, '--format', 'json', '--reveal-secrets', '--allow-network', '-q'];
+      const r = await run(process.execPath, args, { reject: false });
+      if (r.exitCode !== 0)
+        throw new Error(
+          `rendering ${name} failed (understack-render exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-5).join('\n')}`,
+        );
+      const objects = parseRendered(r.stdout);
+      // Never written to the artifacts: the render holds Secret values.
+      await this.apply(which, objects);
+    }
+
+    step('wait: CNPG primary, Redis, Envoy Gateway proxy ready');
+    for (const comp of ['postgres', 'redis', 'envoy'] as const) await this.waitPod(comp);
+
+    // The bad certificates for the negatives are issued locally (another CA etc.); the good ones come from cert-manager.
+    this.issued = await issue(join(this.runDir, 'pki'), standardCerts());
+    for (const n of Object.keys(this.issued)) this.certs[n] = secretDir(join(this.runDir, 'pki', n));
+    await this.readSecretInto('nautobot-mtls-client', this.certs[pkiNames.client]!);
+    this.secretValues = {
+      'nautobot-db/password': await this.readSecretKey(`${this.cnpg.name}-app`, 'password'),
+      'nautobot-redis/password': await this.readSecretKey('nautobot-redis', 'password'),
+      'nautobot-django/NAUTOBOT_SECRET_KEY': await this.readSecretKey('nautobot-django', 'NAUTOBOT_SECRET_KEY'),
+    };
+    step('site: secrets copied from the global cluster (the harness plays the external secrets provider)');
+    await this.copySecretsToSite(['nautobot-mtls-client', 'nautobot-db', 'nautobot-redis', 'nautobot-django']);
+    await this.prepare();
+  }
+
+  /** Server-side apply in Argo CD's sync order; objects of a CRD wait until the CRD is served. */
+  private async apply(which: 'global' | 'site', objects: K8sObject[]): Promise<void> {
+    const k8s = await import('@kubernetes/client-node');
+    const api = k8s.KubernetesObjectApi.makeApiClient(this.kc[which]!);
+    for (const o of applyOrder(objects)) {
+      const id = `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+      const deadline = Date.now() + timeouts.serverReady;
+      for (;;) {
+        try {
+          await api.patch(
+            o as KubernetesObject,
+            undefined,
+            undefined,
+            'understack-e2e',
+            true,
+            k8s.PatchStrategy.ServerSideApply,
+          );
+          break;
+        } catch (e) {
+          // A CRD just applied is not served for a few seconds ("no matches for kind"): retry until the deadline.
+          if (Date.now() > deadline)
+            throw new Error(`applying ${id} to ${which} failed: ${(e as Error).message}`, { cause: e });
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      }
+    }
+  }
+
+  private async pods(comp: Component): Promise<string[]> {
+    const k8s = await import('@kubernetes/client-node');
+    const sel = podSelectors(this.cnpg.name)[comp];
+    const core = this.kc.global!.makeApiClient(k8s.CoreV1Api);
+    const list = await core.listNamespacedPod({ namespace: sel.namespace, labelSelector: sel.labels });
+    return list.items
+      .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      .map((p) => p.metadata!.name!);
+  }
+
+  private async waitPod(comp: Component): Promise<string> {
+    const deadline = Date.now() + timeouts.recover;
+    for (;;) {
+      const pods = await this.pods(comp).catch(() => []);
+      if (pods[0]) return pods[0];
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeouts.recover} ms waiting for a ready ${comp} pod (${podSelectors(this.cnpg.name)[comp].labels})`,
+        );
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
+  private async readSecret(name: string): Promise<Record<string, string>> {
+    const k8s = await import('@kubernetes/client-node');
+    const core = this.kc.global!.makeApiClient(k8s.CoreV1Api);
+    const s = await core.readNamespacedSecret({ namespace: NS, name });
+    return Object.fromEntries(
+      Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+  }
+
+  private async readSecretKey(name: string, key: string): Promise<string> {
+    const v = (await this.readSecret(name))[key];
+    if (v === undefined) throw new Error(`Secret ${NS}/${name} on ${GLOBAL_CLUSTER} has no key ${key}`);
+    return v;
+  }
+
+  private async readSecretInto(name: string, dir: SecretDir): Promise<void> {
+    const s = await this.readSecret(name);
+    writeFileSync(dir.crt, s['tls.crt'] ?? '', { mode: 0o600 });
+    writeFileSync(dir.key, s['tls.key'] ?? '', { mode: 0o600 });
+    writeFileSync(dir.ca, s['ca.crt'] ?? '', { mode: 0o600 });
+  }
+
+  private async copySecretsToSite(names: string[]): Promise<void> {
+    const k8s = await import('@kubernetes/client-node');
+    const api = k8s.KubernetesObjectApi.makeApiClient(this.kc.site!);
+    for (const name of names) {
+      const data = await this.readSecret(name).catch(() => undefined);
+      if (!data) continue;
+      // Only what a site may hold: never a CA private key.
+      const { 'ca.key': _drop, ...safe } = data;
+      const secret = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: NS },
+        type: name === 'nautobot-mtls-client' ? 'kubernetes.io/tls' : 'Opaque',
+        stringData: safe,
+      };
+      await api.patch(
+        secret as KubernetesObject,
+        undefined,
+        undefined,
+        'understack-e2e',
+        true,
+        k8s.PatchStrategy.ServerSideApply,
+      );
+    }
+  }
+
+  private async forward(key: string, comp: Component, port: number): Promise<Forward> {
+    const existing = this.forwards.get(key);
+    if (existing) return existing;
+    const pod = await this.waitPod(comp);
+    const f = await forwardPort(this.kc.global!, podSelectors(this.cnpg.name)[comp].namespace, pod, port);
+    this.forwards.set(key, f);
+    return f;
+  }
+
+  gateway(fqdn: string): SiteRoute {
+    const chain = this.gatewayConfig.chains.find((c) => c.serverNames.includes(fqdn));
+    if (!chain) throw new Error(`no gateway route for ${fqdn}`);
+    const f = this.forwards.get(`gateway:${chain.port}`);
+    if (!f) throw new Error(`the gateway forward for ${fqdn} is not open (call prepare() after up())`);
+    return { name: fqdn, host: '127.0.0.1', port: f.port };
+  }
+
+  /** Opens the port forwards the synchronous accessors return (gateway listeners, servers, Envoy admin). */
+  async prepare(): Promise<void> {
+    for (const p of new Set(this.gatewayConfig.chains.map((c) => c.port)))
+      await this.forward(`gateway:${p}`, 'envoy', p);
+    await this.forward('postgres', 'postgres', 5432);
+    await this.forward('redis', 'redis', 6379);
+    await this.forward('envoy-admin', 'envoy', 19000);
+  }
+
+  direct(component: 'postgres' | 'redis'): Endpoint {
+    const f = this.forwards.get(component);
+    if (!f) throw new Error(`the ${component} forward is not open (call prepare() after up())`);
+    return { host: '127.0.0.1', port: f.port };
+  }
+
+  siteArgv(argv: string[]): string[] {
+    return argv;
+  }
+
+  siteEnv(): NodeJS.ProcessEnv {
+    const hosts = { [DB_FQDN]: '127.0.0.1', [REDIS_FQDN]: '127.0.0.1' };
+    return {
+      UNDERSTACK_E2E_HOSTS: JSON.stringify(hosts),
+      PYTHONPATH: join(root(), 'packages', 'e2e', 'py', 'resolver'),
+      PGHOSTADDR: '127.0.0.1',
+    };
+  }
+
+  private async execIn(comp: Component, command: string[]): Promise<string> {
+    const k8s = await import('@kubernetes/client-node');
+    const { Writable } = await import('node:stream');
+    const sel = podSelectors(this.cnpg.name)[comp];
+    const pod = await this.waitPod(comp);
+    let out = '';
+    let err = '';
+    const sink = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) });
+    await new Promise<void>((resolve, reject) => {
+      new k8s.Exec(this.kc.global!)
+        .exec(
+          sel.namespace,
+          pod,
+          sel.container,
+          command,
+          sink((s) => (out += s)),
+          sink((s) => (err += s)),
+          null,
+          false,
+          (st) =>
+            st.status === 'Success'
+              ? resolve()
+              : reject(new Error(`${command[0]} in ${pod} failed: ${st.message ?? ''} ${err}`)),
+        )
+        .catch(reject);
+    });
+    return out;
+  }
+
+  async sql(query: string, database = 'postgres'): Promise<unknown[][]> {
+    const out = await this.execIn('postgres', ['psql', '-X', '-At', '-F', '\t', '-d', database, '-c', query]);
+    return out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'));
+  }
+
+  async redis(command: string[]): Promise<unknown> {
+    const c = this.certs[pkiNames.client]!;
+    const r = await redisProbe(
+      {
+        host: 'localhost',
+        port: this.direct('redis').port,
+        ssl: true,
+        ssl_certfile: c.crt,
+        ssl_keyfile: c.key,
+        ssl_ca_certs: c.ca,
+        ssl_cert_reqs: 'required',
+        password: this.secretValues['nautobot-redis/password']!,
+      },
+      command,
+    );
+    if (!r.ok) throw new Error(`redis ${command[0]} failed: ${r.error}`);
+    return r.rows;
+  }
+
+  async gatewayConnections(fqdn: string): Promise<number> {
+    const admin = await this.forward('envoy-admin', 'envoy', 19000);
+    // Envoy Gateway names stat prefixes itself: sum the downstream counters of every tcp proxy whose prefix names
+    // the route's hostname.
+    const text = await (await fetch(`http://127.0.0.1:${admin.port}/stats?filter=downstream_cx_total`)).text();
+    let n = 0;
+    for (const line of text.split('\n')) {
+      const m = line.match(/^tcp\.([^:]+)\.downstream_cx_total:\s*(\d+)$/);
+      if (m && m[1]!.includes(fqdn.split('.')[0]!)) n += Number(m[2]);
+    }
+    return n;
+  }
+
+  async restart(component: Component): Promise<void> {
+    const k8s = await import('@kubernetes/client-node');
+    const sel = podSelectors(this.cnpg.name)[component];
+    const core = this.kc.global!.makeApiClient(k8s.CoreV1Api);
+    step(`fault: delete the ${component} pod`);
+    for (const pod of await this.pods(component))
+      await core.deleteNamespacedPod({ namespace: sel.namespace, name: pod });
+    for (const [k, f] of this.forwards)
+      if (k === component || k.startsWith(component === 'envoy' ? 'gateway' : component)) {
+        await f.close();
+        this.forwards.delete(k);
+      }
+    await this.waitPod(component);
+    await this.prepare();
+  }
+
+  /** Drops the site node's packets to the global node (iptables in the site's kind node) for `ms`. */
+  async cutLink(ms: number): Promise<void> {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    const client = await getContainerRuntimeClient();
+    const siteNode = client.container.getById(`${this.clusters.site.kindName}-control-plane`);
+    const globalNode = client.container.getById(`${this.clusters.global.kindName}-control-plane`);
+    const info = await client.container.inspect(globalNode);
+    const ip = Object.values(info.NetworkSettings.Networks)[0]?.IPAddress;
+    if (!ip) throw new Error('cannot find the global kind node address');
+    const rule = ['OUTPUT', '-d', ip, '-j', 'DROP'];
+    await client.container.exec(siteNode, ['iptables', '-I', ...rule]);
+    try {
+      await new Promise((r) => setTimeout(r, ms));
+    } finally {
+      await client.container.exec(siteNode, ['iptables', '-D', ...rule]);
+    }
+  }
+
+  /** Patches the Cluster's spec.postgresql.pg_hba (CNPG rewrites pg_hba.conf and reloads). */
+  async setUserHba(enabled: boolean): Promise<void> {
+    const k8s = await import('@kubernetes/client-node');
+    const api = k8s.KubernetesObjectApi.makeApiClient(this.kc.global!);
+    const patch = {
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'Cluster',
+      metadata: { name: this.cnpg.name, namespace: NS },
+      spec: { postgresql: { pg_hba: enabled ? this.cnpg.userHba : [] } },
+    };
+    await api.patch(
+      patch as KubernetesObject,
+      undefined,
+      undefined,
+      'understack-e2e-hba',
+      true,
+      k8s.PatchStrategy.ServerSideApply,
+    );
+    await new Promise((r) => setTimeout(r, 5000)); // CNPG's instance manager reloads within its reconcile loop
+  }
+
+  defer(cleanup: () => Promise<void> | void): void {
+    this.cleanups.push(cleanup);
+  }
+
+  versions(): Record<string, string> {
+    return { kindNode: (this.clusters.global.config.nodes as { image: string }[])[0]!.image };
+  }
+
+  collectArtifacts(reason: string): string {
+    const dir = join(
+      root(),
+      '.out',
+      'e2e-artifacts',
+      `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`,
+    );
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'REASON.txt'), `${reason}\n`);
+    for (const c of this.created)
+      writeFileSync(
+        join(dir, `kind-export-logs-${c.kindName}.sh`),
+        `${toolPath('kind')} export logs --name ${c.kindName} ${dir}/${c.kindName}\n`,
+      );
+    return dir;
+  }
+
+  async down(): Promise<void> {
+    for (const c of this.cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+    for (const f of this.forwards.values()) await f.close();
+    this.forwards.clear();
+    if (!this.opts.keep)
+      for (const c of this.created.splice(0)) {
+        const which = c === this.clusters.global ? 'global' : 'site';
+        await run(toolPath('kind'), kindDeleteArgs(c, this.kubeconfig(which)), { reject: false });
+      }
+    if (!this.opts.keep) rmSync(this.runDir, { recursive: true, force: true });
+  }
+}

