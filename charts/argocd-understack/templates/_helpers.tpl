@@ -199,6 +199,9 @@ values.schema.json (tests/known-keys.mjs; `pnpm test` fails on drift).
 {{- range $k, $_ := .Values -}}
 {{- include "argocd-understack.knownKey" (dict "path" "" "key" $k "known" $known.top "file" $file) -}}
 {{- end -}}
+{{- range $k, $v := .Values.appLabels | default dict -}}
+{{- include "argocd-understack.label" (dict "key" $k "value" (toString $v) "file" $file) -}}
+{{- end -}}
 {{- range $scope := list "global" "site" -}}
 {{- $values := index $.Values $scope -}}
 {{- if kindIs "map" $values -}}
@@ -231,5 +234,31 @@ knownKey: fails when .key is not in .known. The suggestion is a known key with t
 {{- end -}}
 {{- $fix := ternary (printf "did you mean %s%s?" .path $hint) (printf "known here: %s." (sortAlpha .known | join ", ")) (ne $hint "") -}}
 {{- fail (printf "%s%s: unknown key in %s: %s A misspelt key would silently disable what it configures. Either: fix it, or remove it (docs/argocd-understack.md lists every key)." .path .key .file $fix) -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+label: fails unless .key / .value form a valid Kubernetes label (Argo CD would otherwise refuse every generated
+Application at sync time, far from the typo). Value and key name: at most 63 characters, alphanumeric at both ends,
+`-`, `_`, `.` inside; the optional key prefix is a DNS subdomain.
+*/}}
+{{- define "argocd-understack.label" -}}
+{{- $word := "^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$" -}}
+{{- $name := .key -}}
+{{- $prefix := "" -}}
+{{- if contains "/" .key -}}
+{{- $prefix = splitList "/" .key | first -}}
+{{- $name = trimPrefix (printf "%s/" $prefix) .key -}}
+{{- end -}}
+{{- $why := "" -}}
+{{- if or (not $name) (gt (len $name) 63) (not (regexMatch $word $name)) -}}
+{{- $why = "the key's name (after the optional `prefix/`) must be 1-63 characters, alphanumeric at both ends, with only `-`, `_`, `.` inside" -}}
+{{- else if and (contains "/" .key) (or (gt (len $prefix) 253) (not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$" $prefix))) -}}
+{{- $why = "the key's prefix must be a lower-case DNS subdomain (e.g. understack.rackspace.com)" -}}
+{{- else if or (gt (len .value) 63) (not (regexMatch $word .value)) -}}
+{{- $why = printf "the value %q must be at most 63 characters, alphanumeric at both ends, with only `-`, `_`, `.` inside" .value -}}
+{{- end -}}
+{{- with $why -}}
+{{- fail (printf "appLabels.%s: not a valid Kubernetes label in %s: %s. Argo CD would refuse every Application of this cluster. Either: fix it, or remove it." $.key $.file .) -}}
 {{- end -}}
 {{- end }}
