@@ -45,10 +45,12 @@ export interface CliOptions {
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  // `pnpm test:e2e -- --tier process` passes the separator through: a leading `--` is not an argument.
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: argv,
+      args,
       strict: true,
       allowPositionals: false,
       options: {

@@ -27,6 +27,10 @@ describe(parseCli, () => {
     expect(o).toMatchObject({ tier: 'process', only: ['a', 'b,c'], keep: true, json: true, requireDocker: true });
   });
 
+  it('should ignore the leading -- separator that pnpm passes through', () => {
+    expect(parseCli(['--', '--tier', 'process'], {}).tier).toBe('process');
+  });
+
   it.each([
     [['--tier', 'docker'], /--tier docker: unknown tier\nEither: --tier process \| containers \| kind \| auto/],
     [['--bogus'], /Unknown option '--bogus'/],

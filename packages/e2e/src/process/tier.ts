@@ -7,11 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run } from '@understack/scripts';
 import { type CnpgPlan, planCluster } from '../cnpg.js';
 import { type Translation, translate } from '../envoy-config.js';
 import { step } from '../log.js';
 import { loadCnpgCluster, loadGatewayObjects } from '../manifests.js';
-import { pyDir, root } from '../paths.js';
+import { pyDir, root, venvBin } from '../paths.js';
 import { type IssuedCert, issue, pkiNames, type SecretDir, secretDir, standardCerts } from '../pki.js';
 import type { Component, Endpoint, SiteRoute, Tier } from '../tier.js';
 import { Envoy } from './envoy.js';
@@ -48,6 +49,7 @@ export class ProcessTier implements Tier {
   private portMap = new Map<number, number>();
   private isUp = false;
   private cleanups: (() => Promise<void> | void)[] = [];
+  private clientVersions: Record<string, string> = {};
   private removeExitHook: () => void;
 
   constructor(readonly opts: ProcessTierOptions = {}) {
@@ -143,6 +145,13 @@ export class ProcessTier implements Tier {
       port: this.portMap.get(first.port) ?? first.port,
     });
     await this.envoy.start();
+    // The clients' versions (the worker's own libraries): libpq behind psycopg2 decides sslnegotiation support.
+    const py = await run(venvBin('python'), [
+      '-c',
+      'import psycopg2, redis; v = psycopg2.__libpq_version__; print(f"{v // 10000}.{v % 10000}", redis.__version__)',
+    ]);
+    const [libpq = '', redisPy = ''] = py.stdout.trim().split(' ');
+    this.clientVersions = { libpq, 'redis-py': redisPy };
     writeFileSync(join(this.runDir, 'inputs.json'), JSON.stringify(this.inputs, null, 2));
     step(
       `global side up: postgres ${this.postgres.port}, redis ${this.redisServer.port}, envoy ${[...this.portMap.values()].join('/')} (${this.isolation})`,
@@ -236,6 +245,7 @@ export class ProcessTier implements Tier {
       'postgres ssl_library': this.postgres?.sslLibrary ?? '',
       redis: this.redisServer?.version.split(' ').slice(0, 3).join(' ') ?? '',
       envoy: this.envoy?.version ?? '',
+      ...this.clientVersions,
     };
   }
 
