@@ -188,7 +188,7 @@ A chart of this repository (charts/<chart> of understack_url at understack_ref),
 validate: unknown keys fail the render, naming the key and the closest known one. The schema rejects them too, but
 Argo CD can skip schema validation (helm.skipSchemaValidation), and a misspelt component (`nautobot_wroker`) or flag
 (`enabeld`) would then silently disable it. The known keys come from files/known-keys.json, derived from
-values.schema.json (tests/known-keys.mjs; `pnpm test` fails on drift).
+values.schema.json (tests/known-keys.mjs; `pnpm test` fails on drift; `pnpm generate` rewrites it).
 */}}
 {{- define "argocd-understack.validate" -}}
 {{- $known := .Files.Get "files/known-keys.json" | fromJson -}}
