@@ -57,13 +57,23 @@ def issue(spec, issued):
         )
     if spec.get("ca"):
         builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        # cert-manager's CA certificate: digital signature, cert sign, CRL sign.
         builder = builder.add_extension(
-            x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
         )
     else:
         builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        # cert-manager's default key usages for a leaf: digital signature, key encipherment.
         builder = builder.add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=True, data_encipherment=False,
+                key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
         )
         usages = [USAGES[u] for u in spec.get("usages", [])]
         if usages:
