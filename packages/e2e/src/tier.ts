@@ -60,10 +60,18 @@ export interface Tier {
   /** Connections the gateway's filter chain for `fqdn` has proxied. */
   gatewayConnections(fqdn: string): Promise<number>;
 
+  /** Everything a global server has logged so far in this run (append-only: slice by a previous length). */
+  serverLog(component: Component): Promise<string>;
+
   /** Faults. */
   restart(component: Component): Promise<void>;
   /** Cuts the site<->global link for `ms`, then restores it. */
   cutLink(ms: number): Promise<void>;
+  /**
+   * Serve another server certificate and/or trust another client CA on a global server (e.g. a server certificate
+   * from the wrong CA; CNPG without clientCASecret trusting its own CA); no argument restores the originals.
+   */
+  setServerTls(component: 'postgres' | 'redis', tls?: { server?: SecretDir; clientCa?: string }): Promise<void>;
   /** Replace pg_hba with CNPG's rules alone (`false`) or with the manifest's rules (`true`). */
   setUserHba(enabled: boolean): Promise<void>;
 

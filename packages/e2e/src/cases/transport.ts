@@ -6,6 +6,7 @@
 import { DB_FQDN, DB_USER, pkiNames, REDIS_FQDN, type SecretDir } from '../pki.js';
 import { type PgConn, pgProbe, type RedisConn, redisProbe } from '../process/probe.js';
 import type { Tier } from '../tier.js';
+import { timeouts } from '../timeouts.js';
 import type { Case, Outcome } from './types.js';
 
 const site = (t: Tier) => ({ wrap: (a: string[]) => t.siteArgv(a), env: t.siteEnv() });
@@ -58,6 +59,61 @@ const cert = (t: Tier, name: string) => {
 /** Same as the client folder but trusting another CA: the server's certificate no longer verifies. */
 function trustingOtherCa(t: Tier): SecretDir {
   return { ...cert(t, pkiNames.client), ca: cert(t, pkiNames.otherCa).ca };
+}
+
+/** Runs `fn` while a global server uses other TLS files, then restores the originals (also when `fn` throws). */
+async function withServerTls(
+  t: Tier,
+  component: 'postgres' | 'redis',
+  tls: { server?: SecretDir; clientCa?: string },
+  fn: () => Promise<Outcome>,
+): Promise<Outcome> {
+  await t.setServerTls(component, tls);
+  try {
+    return await fn();
+  } finally {
+    await t.setServerTls(component);
+  }
+}
+
+/**
+ * Runs a negative probe and adds the global server's own reason from its log. Under TLS 1.3 the client completes its
+ * side of the handshake before the server checks the client certificate, so what the *client* reports races the
+ * server's alert (the alert, an EOF, or a closed connection); the server's log line is deterministic and is what the
+ * case asserts. The outcome's error reads `<client error> | server: <server log line>`.
+ */
+async function withServerReason(
+  t: Tier,
+  component: 'postgres' | 'redis',
+  reason: RegExp,
+  fn: () => Promise<Outcome>,
+): Promise<Outcome> {
+  const before = (await t.serverLog(component)).length;
+  const o = await fn();
+  if (o.ok) return o;
+  const deadline = Date.now() + timeouts.connect;
+  for (;;) {
+    const m = (await t.serverLog(component)).slice(before).match(reason);
+    if (m) return { ...o, error: `${o.error} | server: ${m[0]}` };
+    if (Date.now() > deadline)
+      return { ...o, error: `${o.error} | server: no ${component} log line matching ${reason}` };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** What redis-py reports when the server rejects the client's certificate under TLS 1.3 (see withServerReason). */
+const REDIS_TLS13_REJECTED =
+  '(?:tlsv13 alert certificate required|tlsv1 alert unknown ca|EOF occurred in violation of protocol|Connection closed by server|Connection reset by peer)';
+
+/**
+ * What libpq reports when PostgreSQL rejects the client certificate at the handshake: the alert (`tlsv1 alert unknown
+ * ca`, `sslv3 alert certificate expired`) or, when the server's close wins the TLS 1.3 race, the closed connection;
+ * followed by the server's logged reason (deterministic).
+ */
+function pgRejected(serverDetail: string): RegExp {
+  const client =
+    '(?:tlsv1 alert unknown ca|alert certificate expired|server closed the connection unexpectedly|SSL SYSCALL error|Connection reset by peer)';
+  return new RegExp(`${client}[\\s\\S]* \\| server: ${serverDetail}`);
 }
 
 const SSL_SQL = 'select ssl, client_dn, version from pg_stat_ssl where pid = pg_backend_pid()';
@@ -135,13 +191,20 @@ export const transportCases: Case[] = [
     id: 'pg-client-cert-other-ca',
     group: 'transport',
     title: 'PostgreSQL rejects a client certificate issued by another CA at the TLS handshake',
-    expect: { ok: false, error: /tlsv1 alert unknown ca/ },
-    run: async (t) =>
-      outcome(
-        await pgProbe(
-          pgConn(t, cert(t, pkiNames.clientOtherCa), { sslrootcert: cert(t, pkiNames.ca).ca }),
-          'select 1',
-          site(t),
+    // The seeds' string is the client's `tlsv1 alert unknown ca`; under TLS 1.3 the client may see the closed socket
+    // first, so the server's own reason is asserted too (see withServerReason).
+    expect: {
+      ok: false,
+      error: pgRejected('Client certificate verification failed at depth 0: unable to get local issuer certificate'),
+    },
+    run: (t) =>
+      withServerReason(t, 'postgres', /Client certificate verification failed at depth 0: .*/, async () =>
+        outcome(
+          await pgProbe(
+            pgConn(t, cert(t, pkiNames.clientOtherCa), { sslrootcert: cert(t, pkiNames.ca).ca }),
+            'select 1',
+            site(t),
+          ),
         ),
       ),
   },
@@ -156,8 +219,14 @@ export const transportCases: Case[] = [
     id: 'pg-client-cert-expired',
     group: 'transport',
     title: 'PostgreSQL rejects an expired client certificate',
-    expect: { ok: false, error: /certificate expired/ },
-    run: async (t) => outcome(await pgProbe(pgConn(t, cert(t, pkiNames.clientExpired)), 'select 1', site(t))),
+    expect: {
+      ok: false,
+      error: pgRejected('Client certificate verification failed at depth 0: certificate has expired'),
+    },
+    run: (t) =>
+      withServerReason(t, 'postgres', /Client certificate verification failed at depth 0: .*/, async () =>
+        outcome(await pgProbe(pgConn(t, cert(t, pkiNames.clientExpired)), 'select 1', site(t))),
+      ),
   },
   {
     id: 'pg-sslrequest-first',
@@ -235,27 +304,36 @@ export const transportCases: Case[] = [
     id: 'redis-no-client-cert',
     group: 'transport',
     title: 'Redis (tls-auth-clients yes) rejects a TLS client without a certificate',
-    // TLS 1.3: the client finishes its side of the handshake before the server checks the client certificate, so
-    // the server's alert races the client's first write: the client reports the alert or the closed socket.
-    expect: { ok: false, error: /tlsv13 alert certificate required|EOF occurred in violation of protocol/ },
-    run: async (t) => {
-      const conn = redisConn(t, cert(t, pkiNames.client));
-      delete conn.ssl_certfile;
-      delete conn.ssl_keyfile;
-      return outcome(await redisProbe(conn, ['PING'], site(t)));
+    expect: {
+      ok: false,
+      error: new RegExp(`${REDIS_TLS13_REJECTED}.* \\| server: .*peer did not return a certificate`),
     },
+    run: (t) =>
+      withServerReason(
+        t,
+        'redis',
+        /Error accepting a client connection: .*peer did not return a certificate/,
+        async () => {
+          const conn = redisConn(t, cert(t, pkiNames.client));
+          delete conn.ssl_certfile;
+          delete conn.ssl_keyfile;
+          return outcome(await redisProbe(conn, ['PING'], site(t)));
+        },
+      ),
   },
   {
     id: 'redis-client-cert-other-ca',
     group: 'transport',
     title: 'Redis rejects a client certificate issued by another CA',
-    expect: { ok: false, error: /tlsv1 alert unknown ca|EOF occurred in violation of protocol/ }, // same TLS 1.3 race
-    run: async (t) =>
-      outcome(
-        await redisProbe(
-          redisConn(t, cert(t, pkiNames.clientOtherCa), { ssl_ca_certs: cert(t, pkiNames.ca).ca }),
-          ['PING'],
-          site(t),
+    expect: { ok: false, error: new RegExp(`${REDIS_TLS13_REJECTED}.* \\| server: .*certificate verify failed`) },
+    run: (t) =>
+      withServerReason(t, 'redis', /Error accepting a client connection: .*certificate verify failed/, async () =>
+        outcome(
+          await redisProbe(
+            redisConn(t, cert(t, pkiNames.clientOtherCa), { ssl_ca_certs: cert(t, pkiNames.ca).ca }),
+            ['PING'],
+            site(t),
+          ),
         ),
       ),
   },
@@ -278,5 +356,69 @@ export const transportCases: Case[] = [
       outcome(
         await redisProbe(redisConn(t, cert(t, pkiNames.client), { password: 'not-the-password' }), ['PING'], site(t)),
       ),
+  },
+  {
+    id: 'pg-server-cert-wrong-ca',
+    group: 'transport',
+    title: 'the client refuses a PostgreSQL server presenting a certificate issued by another CA (verify-full)',
+    expect: { ok: false, error: /certificate verify failed/ },
+    skip: { kind: 'cert-manager owns the server certificates on kind' },
+    run: (t) =>
+      withServerTls(t, 'postgres', { server: cert(t, pkiNames.postgresWrongCa) }, async () =>
+        outcome(await pgProbe(pgConn(t, cert(t, pkiNames.client)), 'select 1', site(t))),
+      ),
+  },
+  {
+    id: 'redis-server-cert-wrong-ca',
+    group: 'transport',
+    title: 'redis-py refuses a Redis server presenting a certificate issued by another CA',
+    expect: { ok: false, error: /CERTIFICATE_VERIFY_FAILED\] certificate verify failed/ },
+    skip: { kind: 'cert-manager owns the server certificates on kind' },
+    run: (t) =>
+      withServerTls(t, 'redis', { server: cert(t, pkiNames.redisWrongCa) }, async () =>
+        outcome(await redisProbe(redisConn(t, cert(t, pkiNames.client)), ['PING'], site(t))),
+      ),
+  },
+  {
+    id: 'pg-cnpg-internal-client-ca',
+    group: 'transport',
+    title:
+      "gotcha: without clientCASecret CNPG's ssl_ca_file is its own CA, and the site's client certificate fails the handshake",
+    expect: {
+      ok: false,
+      error: pgRejected(
+        'Client certificate verification failed at depth 1: self.signed certificate in certificate chain',
+      ),
+    },
+    skip: { kind: 'cert-manager owns the server certificates on kind' },
+    run: (t) =>
+      withServerTls(t, 'postgres', { clientCa: cert(t, pkiNames.otherCa).ca }, () =>
+        withServerReason(t, 'postgres', /Client certificate verification failed at depth \d: .*/, async () =>
+          outcome(await pgProbe(pgConn(t, cert(t, pkiNames.client)), 'select 1', site(t))),
+        ),
+      ),
+  },
+  {
+    id: 'pg-cacrt-is-client-cert',
+    group: 'transport',
+    title: 'gotcha: a ca.crt holding the client certificate instead of the CA cannot verify the server',
+    expect: { ok: false, error: /certificate verify failed/ },
+    run: async (t) => {
+      const c = cert(t, pkiNames.client);
+      return outcome(await pgProbe(pgConn(t, c, { sslrootcert: c.crt }), 'select 1', site(t)));
+    },
+  },
+  {
+    id: 'redis-cacrt-is-client-cert',
+    group: 'transport',
+    title: 'gotcha: with the client certificate as ca.crt redis-py fails exactly as the troubleshooting guide says',
+    expect: {
+      ok: false,
+      error: /CERTIFICATE_VERIFY_FAILED\] certificate verify failed: self-signed certificate in certificate chain/,
+    },
+    run: async (t) => {
+      const c = cert(t, pkiNames.client);
+      return outcome(await redisProbe(redisConn(t, c, { ssl_ca_certs: c.crt }), ['PING'], site(t)));
+    },
   },
 ];

@@ -196,6 +196,10 @@ export class ContainersTier implements Tier {
     return n;
   }
 
+  async serverLog(component: Component): Promise<string> {
+    return (this.logs[component] ?? []).join('');
+  }
+
   async restart(component: Component): Promise<void> {
     step(`fault: restart ${component} container`);
     await this.c(component).restart({ timeout: timeouts.stop });
@@ -211,6 +215,33 @@ export class ContainersTier implements Tier {
       await new Promise((r) => setTimeout(r, ms));
     } finally {
       await c.unpause();
+    }
+  }
+
+  async setServerTls(component: 'postgres' | 'redis', tls: { server?: SecretDir; clientCa?: string } = {}) {
+    const server = tls.server ?? this.certs[component === 'postgres' ? pkiNames.postgres : pkiNames.redis]!;
+    const clientCa = tls.clientCa ?? this.certs[pkiNames.ca]!.ca;
+    const c = this.c(component);
+    if (component === 'postgres') {
+      await c.copyFilesToContainer([
+        { source: server.crt, target: '/tls-in/tls.crt' },
+        { source: server.key, target: '/tls-in/tls.key' },
+        { source: clientCa, target: '/tls-in/client-ca.crt' },
+      ]);
+      const r = await c.exec([
+        'sh',
+        '-c',
+        'install -o postgres -g postgres -m 600 /tls-in/tls.crt /var/lib/postgresql/tls/server.crt && install -o postgres -g postgres -m 600 /tls-in/tls.key /var/lib/postgresql/tls/server.key && install -o postgres -g postgres -m 644 /tls-in/client-ca.crt /var/lib/postgresql/tls/client-ca.crt',
+      ]);
+      if (r.exitCode !== 0) throw new Error(`installing the PostgreSQL TLS files failed: ${r.output}`);
+      await this.sql('select pg_reload_conf()');
+    } else {
+      await c.copyFilesToContainer([
+        { source: server.crt, target: '/etc/understack/tls/tls.crt', mode: 0o644 },
+        { source: server.key, target: '/etc/understack/tls/tls.key', mode: 0o644 },
+        { source: clientCa, target: '/etc/understack/tls/ca.crt', mode: 0o644 },
+      ]);
+      await c.restart({ timeout: timeouts.stop });
     }
   }
 

@@ -363,6 +363,14 @@ export class KindTier implements Tier {
     return n;
   }
 
+  async serverLog(component: Component): Promise<string> {
+    const k8s = await import('@kubernetes/client-node');
+    const sel = podSelectors(this.cnpg.name)[component];
+    const core = this.kc.global!.makeApiClient(k8s.CoreV1Api);
+    const pod = await this.waitPod(component);
+    return core.readNamespacedPodLog({ namespace: sel.namespace, name: pod, container: sel.container });
+  }
+
   async restart(component: Component): Promise<void> {
     const k8s = await import('@kubernetes/client-node');
     const sel = podSelectors(this.cnpg.name)[component];
@@ -395,6 +403,13 @@ export class KindTier implements Tier {
     } finally {
       await client.container.exec(siteNode, ['iptables', '-D', ...rule]);
     }
+  }
+
+  /** cert-manager owns the server certificates on the kind tier: the harness does not swap them behind its back. */
+  async setServerTls(component: 'postgres' | 'redis'): Promise<void> {
+    throw new Error(
+      `setServerTls(${component}) is not available on the kind tier: cert-manager and CNPG own the server certificates there`,
+    );
   }
 
   /** Patches the Cluster's spec.postgresql.pg_hba (CNPG rewrites pg_hba.conf and reloads). */

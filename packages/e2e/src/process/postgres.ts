@@ -77,15 +77,8 @@ export class Postgres {
       const flags = ['-D', this.dataDir, '-U', 'postgres', '-E', 'UTF8', '--auth-local=trust', '--auth-host=reject'];
       await run(file!, [...args, ...flags], { env: this.env() });
     }
-    // TLS files the way the CNPG instance manager lays them out (owned by the server user, key 0600).
     const tls = join(o.dir, 'tls');
-    const files = { 'server.crt': o.server.crt, 'server.key': o.server.key, 'client-ca.crt': o.clientCa };
-    for (const [name, src] of Object.entries(files)) {
-      const dst = join(tls, name);
-      copyFileSync(src, dst);
-      chownSync(dst, NOBODY, NOBODY);
-      chmodSync(dst, 0o600);
-    }
+    this.installTls({ 'server.crt': o.server.crt, 'server.key': o.server.key, 'client-ca.crt': o.clientCa });
     this.port = await freePort(this.host);
     const params: Record<string, string> = {
       ...Object.fromEntries(Object.entries(o.plan.parameters).filter(([k]) => !k.includes('.'))),
@@ -110,6 +103,30 @@ export class Postgres {
     writeFileSync(join(this.dataDir, 'postgresql.auto.conf'), `# written by @understack/e2e\n${conf}\n`);
     this.writeHba(o.withUserHba !== false);
     await run('chown', ['-R', `${NOBODY}:${NOBODY}`, this.dataDir]);
+  }
+
+  /** TLS files the way the CNPG instance manager lays them out (owned by the server user, 0600). */
+  private installTls(files: Partial<Record<'server.crt' | 'server.key' | 'client-ca.crt', string>>): void {
+    for (const [name, src] of Object.entries(files)) {
+      const dst = join(this.opts.dir, 'tls', name);
+      copyFileSync(src!, dst);
+      chownSync(dst, NOBODY, NOBODY);
+      chmodSync(dst, 0o600);
+    }
+  }
+
+  /**
+   * Replaces the server certificate and/or the client CA of a running server and reloads (PostgreSQL re-reads its
+   * SSL files on SIGHUP), as CNPG does when cert-manager renews a Secret. Omitted parts are restored to the original.
+   */
+  async setTls(opts: { server?: SecretDir; clientCa?: string } = {}): Promise<void> {
+    const server = opts.server ?? this.opts.server;
+    this.installTls({
+      'server.crt': server.crt,
+      'server.key': server.key,
+      'client-ca.crt': opts.clientCa ?? this.opts.clientCa,
+    });
+    await this.reload();
   }
 
   /** Rewrites pg_hba.conf (CNPG's rules, with or without the manifest's) and reloads a running server. */

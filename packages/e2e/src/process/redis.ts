@@ -26,7 +26,11 @@ export class Redis {
   readonly host = '127.0.0.1';
   version = '';
 
-  constructor(readonly opts: RedisOptions) {}
+  private tls: { server: SecretDir; clientCa: string };
+
+  constructor(readonly opts: RedisOptions) {
+    this.tls = { server: opts.server, clientCa: opts.clientCa };
+  }
 
   async start(): Promise<void> {
     const o = this.opts;
@@ -36,9 +40,9 @@ export class Redis {
       `bind ${this.host}`,
       'port 0',
       `tls-port ${this.port}`,
-      `tls-cert-file ${o.server.crt}`,
-      `tls-key-file ${o.server.key}`,
-      `tls-ca-cert-file ${o.clientCa}`,
+      `tls-cert-file ${this.tls.server.crt}`,
+      `tls-key-file ${this.tls.server.key}`,
+      `tls-ca-cert-file ${this.tls.clientCa}`,
       'tls-auth-clients yes',
       'tls-protocols "TLSv1.2 TLSv1.3"',
       `requirepass ${o.password}`,
@@ -54,6 +58,15 @@ export class Redis {
     this.proc = start({ name: 'redis', argv: [systemBin('redis-server'), file] }, o.logDir);
     await waitForPort(this.host, this.port, this.proc);
     if (!this.version) this.version = (await run(systemBin('redis-server'), ['--version'])).stdout.trim();
+  }
+
+  /**
+   * Replaces the server certificate and/or the client CA and restarts on the same port (what a Redis pod does when
+   * its mounted Secret changes and it is rolled); omitted parts are restored to the original.
+   */
+  async setTls(opts: { server?: SecretDir; clientCa?: string } = {}): Promise<void> {
+    this.tls = { server: opts.server ?? this.opts.server, clientCa: opts.clientCa ?? this.opts.clientCa };
+    await this.restart();
   }
 
   async stop(): Promise<void> {

@@ -217,6 +217,11 @@ export class ProcessTier implements Tier {
     return n;
   }
 
+  async serverLog(component: Component): Promise<string> {
+    const f = join(this.logDir, `${component}.log`);
+    return existsSync(f) ? readFileSync(f, 'utf8') : '';
+  }
+
   async restart(component: Component): Promise<void> {
     step(`fault: restart ${component}`);
     if (component === 'postgres') await this.postgres.restart();
@@ -232,6 +237,12 @@ export class ProcessTier implements Tier {
     } finally {
       this.netns.setLink(true);
     }
+  }
+
+  async setServerTls(component: 'postgres' | 'redis', tls: { server?: SecretDir; clientCa?: string } = {}) {
+    step(`${component}: ${tls.server || tls.clientCa ? 'swap' : 'restore'} server TLS files`);
+    if (component === 'postgres') await this.postgres.setTls(tls);
+    else await this.redisServer.setTls(tls);
   }
 
   async setUserHba(enabled: boolean): Promise<void> {
