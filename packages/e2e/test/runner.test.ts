@@ -69,7 +69,16 @@ describe(runScenario, () => {
       expect(readdirSync(join(dir, 'logs')).sort()).toEqual(
         expect.arrayContaining(['envoy.log', 'postgres.log', 'redis.log']),
       );
-      for (const f of ['envoy.yaml', 'pg_hba.conf', 'postgresql.auto.conf', 'redis.conf', 'inputs.json', 'REASON.txt'])
+      for (const f of [
+        'inputs/cnpg-cluster.yaml',
+        'inputs/envoy-configs.yaml',
+        'envoy.yaml',
+        'pg_hba.conf',
+        'postgresql.auto.conf',
+        'redis.conf',
+        'inputs.json',
+        'REASON.txt',
+      ])
         expect(existsSync(join(dir, f)), f).toBe(true);
       expect(readFileSync(join(dir, 'redis.conf'), 'utf8')).toMatch(/^requirepass <redacted>$/m);
       const everything = readdirSync(dir, { recursive: true }).map(String);

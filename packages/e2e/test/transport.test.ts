@@ -9,29 +9,34 @@ import { ProcessTier } from '../src/process/tier.js';
 
 describe('transport cases (process tier)', () => {
   const tier = new ProcessTier();
-  let failed = false;
 
   beforeAll(async () => {
-    await tier.up();
+    try {
+      await tier.up();
+    } catch (e) {
+      const dir = tier.collectArtifacts(`process tier failed to come up: ${(e as Error).stack}`);
+      throw new Error(`${(e as Error).message}\ne2e artifacts: ${dir}`, { cause: e });
+    }
   });
 
   afterAll(async () => {
-    if (failed) process.stderr.write(`e2e artifacts: ${tier.collectArtifacts('a transport case failed')}\n`);
     await tier.down();
   });
 
-  it('should use PostgreSQL >= 17 built with OpenSSL', () => {
+  it('should use PostgreSQL >= 17 built with OpenSSL and a libpq >= 17 client', () => {
     const v = tier.versions();
     expect(Number(v.postgres!.match(/PostgreSQL (\d+)/)?.[1])).toBeGreaterThanOrEqual(17);
     expect(v['postgres ssl_library']).toBe('OpenSSL');
+    // The worker's libpq (psycopg2's) must speak direct TLS (sslnegotiation=direct): libpq >= 17.
+    expect(Number(v.libpq!.split('.')[0])).toBeGreaterThanOrEqual(17);
   });
 
   for (const c of transportCases) {
     it(`should ${c.expect.ok ? 'accept' : 'reject'}: ${c.id} — ${c.title}`, async () => {
       const o = await c.run(tier);
       const m = mismatch(c, o);
-      if (m) failed = true;
-      expect(m, m).toBeUndefined();
+      // The artifacts (every process log, the generated configs, the rendered inputs) are named in the failure.
+      if (m) expect.fail(`${m}\ne2e artifacts: ${tier.collectArtifacts(m)}`);
     });
   }
 });

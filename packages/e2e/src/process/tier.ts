@@ -8,6 +8,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '@understack/scripts';
+import { stringify } from 'yaml';
 import { type CnpgPlan, planCluster } from '../cnpg.js';
 import { type Translation, translate } from '../envoy-config.js';
 import { step } from '../log.js';
@@ -79,8 +80,11 @@ export class ProcessTier implements Tier {
     this.inputs.cnpg = cluster.source;
     step(`CNPG Cluster from ${cluster.source}`);
     this.cnpg = planCluster(cluster.value, cluster.source);
+    mkdirSync(join(this.runDir, 'inputs'));
+    writeFileSync(join(this.runDir, 'inputs', 'cnpg-cluster.yaml'), stringify(cluster.value));
     const gw = await loadGatewayObjects();
     this.inputs.gateway = gw.source;
+    writeFileSync(join(this.runDir, 'inputs', 'envoy-configs.yaml'), gw.value.map((o) => stringify(o)).join('---\n'));
     step(`gateway objects from ${gw.source}`);
 
     step('PKI: CA, server, replication and client certificates');
@@ -269,6 +273,9 @@ export class ProcessTier implements Tier {
     );
     mkdirSync(dir, { recursive: true });
     if (existsSync(this.logDir)) cpSync(this.logDir, join(dir, 'logs'), { recursive: true });
+    // The rendered inputs (no Secrets among them: the CNPG Cluster and the envoy-configs objects).
+    if (existsSync(join(this.runDir, 'inputs')))
+      cpSync(join(this.runDir, 'inputs'), join(dir, 'inputs'), { recursive: true });
     const configs: [string, string][] = [
       [join(this.runDir, 'inputs.json'), 'inputs.json'],
       [join(this.runDir, 'envoy.yaml'), 'envoy.yaml'],
