@@ -29,6 +29,12 @@ export interface ProcessTierOptions {
   keep?: boolean;
   /** Start PostgreSQL from this data directory (a migrated snapshot) instead of initdb. */
   postgresDataDir?: string;
+  /**
+   * Site isolation: `netns` (a network namespace + veth pair; needs root and iproute2), `loopback` (shared loopback:
+   * PGHOSTADDR and the Python resolver shim point the FQDNs at the gateway), or `auto` (default: netns where possible).
+   * Also `E2E_ISOLATION=loopback|netns`.
+   */
+  isolation?: 'auto' | 'netns' | 'loopback';
 }
 
 export class ProcessTier implements Tier {
@@ -69,7 +75,12 @@ export class ProcessTier implements Tier {
     if (this.isUp) return;
     this.isUp = true;
     step(`run folder ${this.runDir}`);
-    const why = probeNetns();
+    const wanted = this.opts.isolation ?? (process.env.E2E_ISOLATION as ProcessTierOptions['isolation']) ?? 'auto';
+    const why = wanted === 'loopback' ? 'loopback requested' : probeNetns();
+    if (wanted === 'netns' && why !== undefined)
+      throw new Error(
+        `network namespaces were requested but are unavailable: ${why}\nEither: run as root with iproute2, or use isolation 'loopback'`,
+      );
     if (why === undefined) {
       this.netns = new SiteNetns();
       this.gatewayHost = this.netns.gatewayAddress;
