@@ -70,6 +70,24 @@ export function sweepStale(): void {
   }
 }
 
+/** A 10.213.<octet>.0/30 no other interface uses (concurrent runs on one machine must not share the veth subnet). */
+function freeOctet(preferred: number): number {
+  let used = '';
+  try {
+    used = ip(['-4', '-o', 'addr', 'show']);
+  } catch {
+    return preferred;
+  }
+  for (let i = 0; i < 250; i++) {
+    const o = (preferred + i) % 250;
+    if (!used.includes(`10.213.${o}.`)) return o;
+  }
+  return preferred;
+}
+
+/** Several tiers may live in one process (a test file bringing up a second one): each gets its own names. */
+let nextIndex = 0;
+
 export class SiteNetns {
   readonly name: string;
   readonly hostIf: string;
@@ -79,12 +97,12 @@ export class SiteNetns {
   readonly siteAddress: string;
   private removeHook?: () => void;
 
-  constructor(index = 0) {
+  constructor(index = nextIndex++) {
     const id = `${process.pid % 100000}${index}`;
     this.name = `${PREFIX}${process.pid}-${index}`;
     this.hostIf = `use${id}g`.slice(0, 15);
     this.siteIf = `use${id}s`.slice(0, 15);
-    const octet = (process.pid + index * 7) % 250;
+    const octet = freeOctet((process.pid + index * 7) % 250);
     this.gatewayAddress = `10.213.${octet}.1`;
     this.siteAddress = `10.213.${octet}.2`;
   }
