@@ -19,6 +19,8 @@ export interface Loaded<T> {
 
 export const GLOBAL_CLUSTER = 'global-1';
 export const SITE_CLUSTER = 'site-iad3';
+/** Where Argo CD applies the envoy-configs chart (charts/argocd-understack: application-envoy-configs.yaml). */
+export const GATEWAY_NAMESPACE = 'envoy-gateway-system';
 
 function yamlFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -61,7 +63,7 @@ export async function loadGatewayObjects(): Promise<Loaded<K8sObject[]>> {
   const chart = join(root(), 'charts', 'envoy-configs');
   const values = join(root(), 'examples', 'deploy', GLOBAL_CLUSTER, 'envoy-configs', 'values.yaml');
   if (existsSync(join(chart, 'Chart.yaml')) && existsSync(values)) {
-    const args = ['template', 'envoy-configs', chart, '--namespace', 'envoy-gateway', '-f', values];
+    const args = ['template', 'envoy-configs', chart, '--namespace', GATEWAY_NAMESPACE, '-f', values];
     const r = await run(toolPath('helm'), args);
     return {
       value: parseObjects(r.stdout, 'helm template'),

@@ -5,6 +5,7 @@
  */
 import { type CnpgPlan, pgHba } from '../cnpg.js';
 import { type K8sObject, type Translation, translate } from '../envoy-config.js';
+import { GATEWAY_NAMESPACE } from '../manifests.js';
 import { pkiNames, type SecretDir } from '../pki.js';
 
 /** Image tags matching the process tier's binaries (PostgreSQL 17, Redis 7, Envoy 1.40 as pinned in requirements.txt). */
@@ -162,7 +163,7 @@ export function planContainers(i: PlanInputs): ContainersPlan {
     },
     bindAddress: '0.0.0.0',
     adminPort: ENVOY_ADMIN_PORT,
-    defaultNamespace: 'envoy-gateway',
+    defaultNamespace: GATEWAY_NAMESPACE,
   });
   // Envoy's admin must be reachable from the host through the published port.
   const bootstrap = structuredClone(gateway.bootstrap) as {

@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { type CnpgPlan, planCluster } from '../cnpg.js';
 import { type Translation, translate } from '../envoy-config.js';
 import { step } from '../log.js';
-import { loadCnpgCluster, loadGatewayObjects } from '../manifests.js';
+import { GATEWAY_NAMESPACE, loadCnpgCluster, loadGatewayObjects } from '../manifests.js';
 import { pyDir, root, venvBin } from '../paths.js';
 import { type IssuedCert, issue, pkiNames, type SecretDir, secretDir, standardCerts } from '../pki.js';
 import type { Component, Endpoint, SiteRoute, Tier } from '../tier.js';
@@ -147,7 +147,7 @@ export class ProcessTier implements Tier {
       bindAddress: this.gatewayHost,
       portMap: (p) => this.portMap.get(p) ?? p,
       adminPort,
-      defaultNamespace: 'envoy-gateway',
+      defaultNamespace: GATEWAY_NAMESPACE,
     });
     if (this.netns) {
       const hosts: Record<string, string> = {};
