@@ -57,6 +57,8 @@ export interface Tier {
   sql(query: string, database?: string): Promise<unknown[][]>;
   /** A Redis command as an authenticated TLS client on the global side. */
   redis(command: string[]): Promise<unknown>;
+  /** Connections the gateway closed because no filter chain matched (no SNI, or an SNI it does not route). */
+  gatewayUnmatched(): Promise<number>;
   /** Connections the gateway's filter chain for `fqdn` has proxied. */
   gatewayConnections(fqdn: string): Promise<number>;
 

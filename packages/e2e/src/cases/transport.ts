@@ -116,6 +116,22 @@ function pgRejected(serverDetail: string): RegExp {
   return new RegExp(`${client}[\\s\\S]* \\| server: ${serverDetail}`);
 }
 
+/**
+ * Runs a probe the gateway itself must refuse, and proves it was the gateway: its `no_filter_chain_match` counter
+ * rises and no chain proxied anything. The error reads `<client error> | gateway: no filter chain matched (+n)`.
+ */
+async function closedByGateway(t: Tier, fn: () => Promise<Outcome>): Promise<Outcome> {
+  const chains = async () => (await t.gatewayConnections(DB_FQDN)) + (await t.gatewayConnections(REDIS_FQDN));
+  const [unmatched, proxied] = [await t.gatewayUnmatched(), await chains()];
+  const o = await fn();
+  if (o.ok) return o;
+  const [unmatched2, proxied2] = [await t.gatewayUnmatched(), await chains()];
+  if (proxied2 !== proxied)
+    return { ...o, error: `${o.error} | gateway: a chain proxied it (${proxied} -> ${proxied2})` };
+  if (unmatched2 <= unmatched) return { ...o, error: `${o.error} | gateway: no_filter_chain_match did not rise` };
+  return { ...o, error: `${o.error} | gateway: no filter chain matched (+${unmatched2 - unmatched})` };
+}
+
 const SSL_SQL = 'select ssl, client_dn, version from pg_stat_ssl where pid = pg_backend_pid()';
 
 export const transportCases: Case[] = [
@@ -127,10 +143,14 @@ export const transportCases: Case[] = [
     expect: { ok: true },
     async run(t) {
       const before = await t.gatewayConnections(DB_FQDN);
+      const otherBefore = await t.gatewayConnections(REDIS_FQDN);
       const r = await pgProbe(pgConn(t, cert(t, pkiNames.client)), SSL_SQL, site(t));
       if (!r.ok) return outcome(r);
       const [ssl, dn, version] = (r.rows as string[][])[0] ?? [];
       const after = await t.gatewayConnections(DB_FQDN);
+      // SNI routing is exact: the Redis chain saw nothing of it.
+      if ((await t.gatewayConnections(REDIS_FQDN)) !== otherBefore)
+        return { ok: false, error: `the gateway's ${REDIS_FQDN} chain counted the PostgreSQL connection` };
       if (ssl !== 'True' || dn !== `/CN=${DB_USER}`)
         return { ok: false, error: `pg_stat_ssl: ssl=${ssl} client_dn=${dn}` };
       if (after <= before)
@@ -232,20 +252,31 @@ export const transportCases: Case[] = [
     id: 'pg-sslrequest-first',
     group: 'transport',
     title: 'a classic SSLRequest-first client (sslnegotiation=postgres) carries no SNI: the gateway closes it',
-    expect: { ok: false, error: /server closed the connection unexpectedly/ },
-    run: async (t) =>
-      outcome(await pgProbe(pgConn(t, cert(t, pkiNames.client), { sslnegotiation: 'postgres' }), 'select 1', site(t))),
+    expect: {
+      ok: false,
+      error: /server closed the connection unexpectedly[\s\S]* \| gateway: no filter chain matched/,
+    },
+    run: (t) =>
+      closedByGateway(t, async () =>
+        outcome(
+          await pgProbe(pgConn(t, cert(t, pkiNames.client), { sslnegotiation: 'postgres' }), 'select 1', site(t)),
+        ),
+      ),
   },
   {
     id: 'pg-unknown-sni',
     group: 'transport',
     title: 'a TLS connection for a name the gateway does not route (unknown SNI) is closed',
-    expect: { ok: false, error: /server closed the connection unexpectedly/ },
-    run: async (t) => {
-      const g = t.gateway(DB_FQDN);
-      const extra = { host: 'nautobot-unknown.understack.example', hostaddr: g.host, sslmode: 'require' };
-      return outcome(await pgProbe(pgConn(t, cert(t, pkiNames.client), extra), 'select 1', site(t)));
+    expect: {
+      ok: false,
+      error: /server closed the connection unexpectedly[\s\S]* \| gateway: no filter chain matched/,
     },
+    run: (t) =>
+      closedByGateway(t, async () => {
+        const g = t.gateway(DB_FQDN);
+        const extra = { host: 'nautobot-unknown.understack.example', hostaddr: g.host, sslmode: 'require' };
+        return outcome(await pgProbe(pgConn(t, cert(t, pkiNames.client), extra), 'select 1', site(t)));
+      }),
   },
   {
     id: 'pg-password-direct-closed',

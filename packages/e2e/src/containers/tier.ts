@@ -184,6 +184,14 @@ export class ContainersTier implements Tier {
     return r.rows;
   }
 
+  async gatewayUnmatched(): Promise<number> {
+    const admin = `http://${this.hostAddress}:${this.c('envoy').getMappedPort(ENVOY_ADMIN_PORT)}`;
+    const text = await (await fetch(`${admin}/stats?filter=no_filter_chain_match`)).text();
+    let n = 0;
+    for (const m of text.matchAll(/^listener\.\S+\.no_filter_chain_match:\s*(\d+)$/gm)) n += Number(m[1]);
+    return n;
+  }
+
   async gatewayConnections(fqdn: string): Promise<number> {
     const admin = `http://${this.hostAddress}:${this.c('envoy').getMappedPort(ENVOY_ADMIN_PORT)}`;
     let n = 0;

@@ -350,6 +350,14 @@ export class KindTier implements Tier {
     return r.rows;
   }
 
+  async gatewayUnmatched(): Promise<number> {
+    const admin = `http://127.0.0.1:${(await this.forward('envoy-admin', 'envoy', 19000)).port}`;
+    const text = await (await fetch(`${admin}/stats?filter=no_filter_chain_match`)).text();
+    let n = 0;
+    for (const m of text.matchAll(/^listener\.\S+\.no_filter_chain_match:\s*(\d+)$/gm)) n += Number(m[1]);
+    return n;
+  }
+
   async gatewayConnections(fqdn: string): Promise<number> {
     const admin = await this.forward('envoy-admin', 'envoy', 19000);
     // Envoy Gateway names stat prefixes itself: sum the downstream counters of every tcp proxy whose prefix names

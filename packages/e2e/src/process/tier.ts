@@ -225,6 +225,13 @@ export class ProcessTier implements Tier {
     return r.rows;
   }
 
+  async gatewayUnmatched(): Promise<number> {
+    const s = await this.envoy.stats('no_filter_chain_match');
+    return Object.entries(s)
+      .filter(([k]) => k.startsWith('listener.') && k.endsWith('.no_filter_chain_match'))
+      .reduce((n, [, v]) => n + v, 0);
+  }
+
   async gatewayConnections(fqdn: string): Promise<number> {
     let n = 0;
     for (const c of this.gatewayConfig.chains)
