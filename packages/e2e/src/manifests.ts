@@ -43,6 +43,11 @@ export function parseObjects(text: string, file: string): K8sObject[] {
   return out;
 }
 
+function hasTemplates(chart: string): boolean {
+  const t = join(chart, 'templates');
+  return existsSync(join(chart, 'Chart.yaml')) && existsSync(t) && readdirSync(t).some((f) => /\.(ya?ml|tpl)$/.test(f));
+}
+
 /** The CNPG Cluster of the example global cluster. */
 export function loadCnpgCluster(): Loaded<CnpgCluster> {
   const dir = join(root(), 'examples', 'deploy', GLOBAL_CLUSTER);
@@ -62,7 +67,9 @@ export function loadCnpgCluster(): Loaded<CnpgCluster> {
 export async function loadGatewayObjects(): Promise<Loaded<K8sObject[]>> {
   const chart = join(root(), 'charts', 'envoy-configs');
   const values = join(root(), 'examples', 'deploy', GLOBAL_CLUSTER, 'envoy-configs', 'values.yaml');
-  if (existsSync(join(chart, 'Chart.yaml')) && existsSync(values)) {
+  // The chart counts once it has templates (its Chart.yaml and values.yaml contract may land first); from then on a
+  // render without a Gateway is an error, never a silent fallback.
+  if (hasTemplates(chart) && existsSync(values)) {
     const args = ['template', 'envoy-configs', chart, '--namespace', GATEWAY_NAMESPACE, '-f', values];
     const r = await run(toolPath('helm'), args);
     return {

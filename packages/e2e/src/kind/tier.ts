@@ -51,6 +51,11 @@ export function parseRendered(text: string): K8sObject[] {
   );
 }
 /** Pods behind each component (CNPG's primary label, the Redis chart's master, Envoy Gateway's proxy). */
+/** Where the global cluster keeps a site's client certificate: per-site first, then the single shared name. */
+export function siteClientSecretNames(site: string): string[] {
+  return [`nautobot-mtls-client-${site}`, `${site}-nautobot-mtls-client`, 'nautobot-mtls-client'];
+}
+
 export const podSelectors = (cnpgName: string) => ({
   postgres: {
     namespace: NS,
@@ -138,14 +143,36 @@ export class KindTier implements Tier {
     // The bad certificates for the negatives are issued locally (another CA etc.); the good ones come from cert-manager.
     this.issued = await issue(join(this.runDir, 'pki'), standardCerts());
     for (const n of Object.keys(this.issued)) this.certs[n] = secretDir(join(this.runDir, 'pki', n));
-    await this.readSecretInto('nautobot-mtls-client', this.certs[pkiNames.client]!);
+    // The site's client certificate as cert-manager issued it on the global cluster (per-site name first).
+    const clientSecret = await this.firstSecret(siteClientSecretNames(SITE_CLUSTER));
+    await this.readSecretInto(clientSecret, this.certs[pkiNames.client]!);
     this.secretValues = {
+      // CNPG's generated owner Secret is what the site's `nautobot-db` ExternalSecret would carry.
       'nautobot-db/password': await this.readSecretKey(`${this.cnpg.name}-app`, 'password'),
       'nautobot-redis/password': await this.readSecretKey('nautobot-redis', 'password'),
       'nautobot-django/NAUTOBOT_SECRET_KEY': await this.readSecretKey('nautobot-django', 'NAUTOBOT_SECRET_KEY'),
     };
-    step('site: secrets copied from the global cluster (the harness plays the external secrets provider)');
-    await this.copySecretsToSite(['nautobot-mtls-client', 'nautobot-db', 'nautobot-redis', 'nautobot-django']);
+    step(
+      `site: Secrets from the global cluster (${clientSecret}, ...); the harness plays the external secrets provider`,
+    );
+    const client = await this.readSecret(clientSecret);
+    await this.writeSiteSecrets({
+      // Only what a site may hold: the client pair and the CA certificate, never a CA private key.
+      'nautobot-mtls-client': {
+        type: 'kubernetes.io/tls',
+        data: {
+          'tls.crt': client['tls.crt'] ?? '',
+          'tls.key': client['tls.key'] ?? '',
+          'ca.crt': client['ca.crt'] ?? '',
+        },
+      },
+      'nautobot-db': { type: 'Opaque', data: { password: this.secretValues['nautobot-db/password']! } },
+      'nautobot-redis': { type: 'Opaque', data: { password: this.secretValues['nautobot-redis/password']! } },
+      'nautobot-django': {
+        type: 'Opaque',
+        data: { NAUTOBOT_SECRET_KEY: this.secretValues['nautobot-django/NAUTOBOT_SECRET_KEY']! },
+      },
+    });
     await this.prepare();
   }
 
@@ -222,20 +249,30 @@ export class KindTier implements Tier {
     writeFileSync(dir.ca, s['ca.crt'] ?? '', { mode: 0o600 });
   }
 
-  private async copySecretsToSite(names: string[]): Promise<void> {
+  private async firstSecret(names: string[]): Promise<string> {
+    for (const n of names)
+      if (
+        await this.readSecret(n).then(
+          () => true,
+          () => false,
+        )
+      )
+        return n;
+    throw new Error(
+      `none of the Secrets ${names.join(', ')} exists in ${NS} on ${GLOBAL_CLUSTER}: has cert-manager issued the site's client certificate (charts/nautobot-mtls)?`,
+    );
+  }
+
+  private async writeSiteSecrets(secrets: Record<string, { type: string; data: Record<string, string> }>) {
     const k8s = await import('@kubernetes/client-node');
     const api = k8s.KubernetesObjectApi.makeApiClient(this.kc.site!);
-    for (const name of names) {
-      const data = await this.readSecret(name).catch(() => undefined);
-      if (!data) continue;
-      // Only what a site may hold: never a CA private key.
-      const { 'ca.key': _drop, ...safe } = data;
+    for (const [name, s] of Object.entries(secrets)) {
       const secret = {
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: { name, namespace: NS },
-        type: name === 'nautobot-mtls-client' ? 'kubernetes.io/tls' : 'Opaque',
-        stringData: safe,
+        type: s.type,
+        stringData: s.data,
       };
       await api.patch(
         secret as KubernetesObject,
