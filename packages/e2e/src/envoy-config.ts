@@ -36,12 +36,68 @@ export interface Translation {
   chains: { listener: string; port: number; serverNames: string[]; backend: string; statPrefix: string }[];
 }
 
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
 interface Listener {
   name: string;
   port: number;
   protocol: string;
   hostname?: string;
   tls?: { mode?: string };
+  allowedRoutes?: {
+    namespaces?: { from?: 'All' | 'Same' | 'Selector'; selector?: LabelSelector };
+    kinds?: { group?: string; kind: string }[];
+  };
+}
+
+function selects(sel: LabelSelector, labels: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of sel.matchExpressions ?? []) {
+    const has = e.key in labels;
+    const inValues = has && (e.values ?? []).includes(labels[e.key]!);
+    if (e.operator === 'In' && !inValues) return false;
+    if (e.operator === 'NotIn' && inValues) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+
+/**
+ * Gateway API `allowedRoutes`: the kinds a listener takes (TLSRoute must be among them when listed) and the
+ * namespaces it admits routes from — `Same` (the default), `All`, or `Selector` over the namespace's labels (every
+ * namespace carries `kubernetes.io/metadata.name`; a rendered Namespace object adds its own labels).
+ */
+function admits(l: Listener, gwNs: string, routeNs: string, nsLabels: Record<string, Record<string, string>>): boolean {
+  const kinds = l.allowedRoutes?.kinds;
+  if (kinds && kinds.length > 0 && !kinds.some((k) => k.kind === 'TLSRoute')) return false;
+  const from = l.allowedRoutes?.namespaces?.from ?? 'Same';
+  if (from === 'All') return true;
+  if (from === 'Same') return routeNs === gwNs;
+  const labels = { ...(nsLabels[routeNs] ?? {}), 'kubernetes.io/metadata.name': routeNs };
+  return selects(l.allowedRoutes?.namespaces?.selector ?? {}, labels);
+}
+
+/** A backendRef into another namespace needs a ReferenceGrant there admitting TLSRoutes of the route's namespace. */
+function granted(objects: K8sObject[], routeNs: string, backendNs: string, service: string, d: string): boolean {
+  if (routeNs === backendNs) return true;
+  return objects.some((o) => {
+    if (o.kind !== 'ReferenceGrant' || ns(o, d) !== backendNs) return false;
+    const spec = o.spec as {
+      from?: { group?: string; kind?: string; namespace?: string }[];
+      to?: { group?: string; kind?: string; name?: string }[];
+    };
+    const fromOk = (spec.from ?? []).some(
+      (f) => f.group === 'gateway.networking.k8s.io' && f.kind === 'TLSRoute' && f.namespace === routeNs,
+    );
+    const toOk = (spec.to ?? []).some(
+      (t) => (t.group ?? '') === '' && t.kind === 'Service' && (t.name === undefined || t.name === service),
+    );
+    return fromOk && toOk;
+  });
 }
 
 interface ParentRef {
@@ -74,6 +130,10 @@ export function translate(objects: K8sObject[], opts: TranslateOptions): Transla
   );
   const routes = objects.filter((o) => o.kind === 'TLSRoute' && o.apiVersion?.startsWith('gateway.networking.k8s.io/'));
   const policies = objects.filter((o) => o.kind === 'ClientTrafficPolicy');
+  const nsLabels: Record<string, Record<string, string>> = {};
+  for (const o of objects)
+    if (o.kind === 'Namespace' && o.metadata?.name)
+      nsLabels[o.metadata.name] = (o.metadata as { labels?: Record<string, string> }).labels ?? {};
   if (gateways.length === 0)
     throw new Error('no Gateway (gateway.networking.k8s.io) in the rendered envoy-configs output');
   if (routes.length === 0) throw new Error('no TLSRoute in the rendered envoy-configs output');
@@ -104,7 +164,11 @@ export function translate(objects: K8sObject[], opts: TranslateOptions): Transla
             (p.sectionName === undefined || ls.some((l) => l.name === p.sectionName)),
         );
         if (parents.length === 0) continue;
-        const attached = ls.filter((l) => parents.some((p) => p.sectionName === undefined || p.sectionName === l.name));
+        const attached = ls.filter(
+          (l) =>
+            parents.some((p) => p.sectionName === undefined || p.sectionName === l.name) &&
+            admits(l, gwNs, rNs, nsLabels),
+        );
         const hostnames = (route.spec?.hostnames as string[] | undefined) ?? [];
         const serverNames = hostnames.filter((h) => attached.some((l) => hostMatches(l.hostname, h)));
         if (serverNames.length === 0) continue;
@@ -113,6 +177,10 @@ export function translate(objects: K8sObject[], opts: TranslateOptions): Transla
           const ref = rule.backendRefs?.[0];
           if (!ref) throw new Error(`TLSRoute ${rNs}/${route.metadata?.name}: rule ${i} has no backendRefs`);
           const key = `${ref.namespace ?? rNs}/${ref.name}:${ref.port}`;
+          if (!granted(objects, rNs, ref.namespace ?? rNs, ref.name, d))
+            throw new Error(
+              `TLSRoute ${rNs}/${route.metadata?.name}: backend ${key} is in another namespace and no ReferenceGrant there admits TLSRoutes from ${rNs}: Envoy Gateway would not route it`,
+            );
           const ep = opts.backends[key];
           if (!ep)
             throw new Error(

@@ -9,7 +9,11 @@ const gateway = (listeners: object[]): K8sObject => ({
   apiVersion: 'gateway.networking.k8s.io/v1',
   kind: 'Gateway',
   metadata: { name: 'gw', namespace: 'envoy-gateway' },
-  spec: { gatewayClassName: 'eg', listeners },
+  // Routes live in `nautobot`: the listeners admit them (Gateway API's default is `Same`, see the allowedRoutes tests).
+  spec: {
+    gatewayClassName: 'eg',
+    listeners: listeners.map((l) => ({ allowedRoutes: { namespaces: { from: 'All' } }, ...l })),
+  },
 });
 const route = (
   name: string,
@@ -116,5 +120,76 @@ describe(translate, () => {
     );
     const l = (t.bootstrap.static_resources as { listeners: Record<string, Json>[] }).listeners[0]!;
     expect(l.socket_options.map((o: { int_value: number }) => o.int_value)).toEqual([1, 300, 30, 3]);
+  });
+
+  describe('allowedRoutes and ReferenceGrant (Envoy Gateway attaches routes only where Gateway API allows)', () => {
+    const gw = (allowedRoutes?: object): K8sObject => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'gw', namespace: 'envoy-gateway' },
+      spec: {
+        gatewayClassName: 'eg',
+        listeners: [{ name: 'pg', port: 5432, protocol: 'TLS', tls: { mode: 'Passthrough' }, allowedRoutes }],
+      },
+    });
+    const db = route('db', 'db.example', 'db', 5432);
+
+    it.each([
+      ['the default (Same) when the route lives in another namespace', undefined, false],
+      ['from: All', { namespaces: { from: 'All' } }, true],
+      [
+        'a Selector on kubernetes.io/metadata.name that names the route namespace',
+        { namespaces: { from: 'Selector', selector: { matchLabels: { 'kubernetes.io/metadata.name': 'nautobot' } } } },
+        true,
+      ],
+      [
+        'a Selector that names another namespace',
+        { namespaces: { from: 'Selector', selector: { matchLabels: { 'kubernetes.io/metadata.name': 'other' } } } },
+        false,
+      ],
+      [
+        'a matchExpressions In selector with the route namespace',
+        {
+          namespaces: {
+            from: 'Selector',
+            selector: {
+              matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['nautobot'] }],
+            },
+          },
+        },
+        true,
+      ],
+      ['kinds without TLSRoute', { namespaces: { from: 'All' }, kinds: [{ kind: 'TCPRoute' }] }, false],
+    ])('should attach the route (%s) = %s', (_what, allowedRoutes, attached) => {
+      const objects = [gw(allowedRoutes), db];
+      if (attached) expect(translate(objects, opts).chains.map((c) => c.serverNames[0])).toEqual(['db.example']);
+      else expect(() => translate(objects, opts)).toThrow(/no TLS Passthrough listener has an attached TLSRoute/);
+    });
+
+    const crossNs = (): K8sObject => ({
+      ...db,
+      spec: { ...db.spec, rules: [{ backendRefs: [{ name: 'db', namespace: 'data', port: 5432 }] }] },
+    });
+    const crossOpts = { ...opts, backends: { 'data/db:5432': { host: '127.0.0.1', port: 15432 } } };
+
+    it('should refuse a backend in another namespace without a ReferenceGrant', () => {
+      expect(() => translate([gw({ namespaces: { from: 'All' } }), crossNs()], crossOpts)).toThrow(
+        /backend data\/db:5432 is in another namespace and no ReferenceGrant there admits TLSRoutes from nautobot/,
+      );
+    });
+
+    it('should route to a backend in another namespace when a ReferenceGrant there admits the route', () => {
+      const grant: K8sObject = {
+        apiVersion: 'gateway.networking.k8s.io/v1beta1',
+        kind: 'ReferenceGrant',
+        metadata: { name: 'g', namespace: 'data' },
+        spec: {
+          from: [{ group: 'gateway.networking.k8s.io', kind: 'TLSRoute', namespace: 'nautobot' }],
+          to: [{ group: '', kind: 'Service' }],
+        },
+      };
+      const t = translate([gw({ namespaces: { from: 'All' } }), crossNs(), grant], crossOpts);
+      expect(t.chains[0]!.backend).toBe('data/db:5432');
+    });
   });
 });
