@@ -48,7 +48,8 @@ export class Redis {
       `requirepass ${o.password}`,
       `dir ${o.dir}`,
       'save ""',
-      'appendonly no',
+      // As the example global Redis (appendonly yes): queued Celery messages survive a restart (fault cases).
+      'appendonly yes',
       'daemonize no',
       'loglevel verbose',
       '',
