@@ -3,8 +3,9 @@
  * chart (Gateway, TLSRoutes, ClientTrafficPolicy). Taken from examples/deploy and charts/ of this repository; the
  * fixtures in packages/e2e/fixtures stand in only while those are absent, and `source` says which was used.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, sep } from 'node:path';
 import { run, toolPath } from '@understack/scripts';
 import { parseAllDocuments } from 'yaml';
 import type { CnpgCluster } from './cnpg.js';
@@ -43,6 +44,17 @@ export function parseObjects(text: string, file: string): K8sObject[] {
   return out;
 }
 
+/**
+ * The chart as Argo CD checks it out of git: a workspace member's chart folder also holds `node_modules/` (pnpm links
+ * it), which helm would package unless a .helmignore says otherwise; a copy without it renders what Argo CD renders.
+ */
+function gitChartCopy(chart: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'understack-e2e-chart-'));
+  const dst = join(dir, basename(chart));
+  cpSync(chart, dst, { recursive: true, filter: (src) => !src.split(sep).includes('node_modules') });
+  return dst;
+}
+
 function hasTemplates(chart: string): boolean {
   const t = join(chart, 'templates');
   return existsSync(join(chart, 'Chart.yaml')) && existsSync(t) && readdirSync(t).some((f) => /\.(ya?ml|tpl)$/.test(f));
@@ -71,11 +83,16 @@ export async function loadGatewayObjects(): Promise<Loaded<K8sObject[]>> {
   // render without a Gateway is an error, never a silent fallback.
   if (hasTemplates(chart) && existsSync(values)) {
     const args = ['template', 'envoy-configs', chart, '--namespace', GATEWAY_NAMESPACE, '-f', values];
-    const r = await run(toolPath('helm'), args);
-    return {
-      value: parseObjects(r.stdout, 'helm template'),
-      source: `helm ${args.map((a) => (a.startsWith('/') ? relative(root(), a) : a)).join(' ')}`,
-    };
+    const copy = gitChartCopy(chart);
+    try {
+      const r = await run(toolPath('helm'), args.map((a) => (a === chart ? copy : a)));
+      return {
+        value: parseObjects(r.stdout, 'helm template'),
+        source: `helm ${args.map((a) => (a.startsWith('/') ? relative(root(), a) : a)).join(' ')}`,
+      };
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   }
   const f = join(packageDir, 'fixtures', 'envoy-configs.yaml');
   return { value: parseObjects(readFileSync(f, 'utf8'), f), source: relative(root(), f) };

@@ -94,48 +94,55 @@ describe(runScenario, () => {
     }
   });
 
-  it('should leave no process, namespace or key behind when interrupted with SIGINT while the servers run', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        join(packageDir, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-        'src/cli.ts',
-        '--tier',
-        'process',
-        '--only',
-        'pg-mtls-through-gateway',
-      ],
-      {
-        cwd: packageDir,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let err = '';
-    const up = new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (d) => {
-        err += String(d);
-        if (err.includes('global side up')) resolve();
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    'should leave no process, namespace or key behind when %s arrives while the servers run',
+    async (signal, exit) => {
+      const child = spawn(
+        process.execPath,
+        [
+          join(packageDir, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+          'src/cli.ts',
+          '--tier',
+          'process',
+          '--only',
+          'pg-mtls-through-gateway',
+        ],
+        {
+          cwd: packageDir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let err = '';
+      const up = new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d) => {
+          err += String(d);
+          if (err.includes('global side up')) resolve();
+        });
+        child.on('exit', () => reject(new Error(`the CLI exited before the servers were up:\n${err}`)));
       });
-      child.on('exit', () => reject(new Error(`the CLI exited before the servers were up:\n${err}`)));
-    });
-    await up;
-    const runDir = err.match(/run folder (\S+)/)?.[1];
-    const redisPort = err.match(/redis (\d+),/)?.[1];
-    const ns = err.match(/network namespace (us-e2e-\S+)/)?.[1];
-    expect(runDir).toBeDefined();
-    const mine = () =>
-      execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
-        .split('\n')
-        .filter(
-          (l) => l.includes(runDir!) || (redisPort !== undefined && l.includes(`redis-server 127.0.0.1:${redisPort}`)),
-        );
-    // postgres and envoy name the run folder in their arguments; redis-server retitles itself `redis-server host:port`.
-    expect(mine().length).toBeGreaterThanOrEqual(3);
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    expect(code).toBe(130);
-    if (ns) expect(netnsList()).not.toContain(ns);
-    expect(existsSync(runDir!)).toBe(false);
-    expect(mine()).toEqual([]);
-  });
+      await up;
+      const runDir = err.match(/run folder (\S+)/)?.[1];
+      const redisPort = err.match(/redis (\d+),/)?.[1];
+      const ns = err.match(/network namespace (us-e2e-\S+)/)?.[1];
+      expect(runDir).toBeDefined();
+      const mine = () =>
+        execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+          .split('\n')
+          .filter(
+            (l) =>
+              l.includes(runDir!) || (redisPort !== undefined && l.includes(`redis-server 127.0.0.1:${redisPort}`)),
+          );
+      // postgres and envoy name the run folder in their arguments; redis-server retitles itself `redis-server host:port`.
+      expect(mine().length).toBeGreaterThanOrEqual(3);
+      child.kill(signal);
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      expect(code).toBe(exit);
+      if (ns) expect(netnsList()).not.toContain(ns);
+      expect(existsSync(runDir!)).toBe(false);
+      expect(mine()).toEqual([]);
+    },
+  );
 });

@@ -124,7 +124,8 @@ function installSignalHandlers(): void {
           /* best effort */
         }
       }
-      process.exit(130);
+      // The shell convention: 128 + the signal number (SIGINT 130, SIGTERM 143).
+      process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
     });
   }
 }
