@@ -2,6 +2,8 @@
 // Regenerate: pnpm --filter @understack/schema build (or `pnpm generate` at the repository root).
 export type { ClientCertificate } from './client-certificate.js';
 export type { Deploy } from './deploy.js';
+export type { EnvoyConfigsValues } from './envoy-configs-values.js';
 export type { MtlsExternalSecret } from './mtls-external-secret.js';
+export type { NautobotMtlsValues } from './nautobot-mtls-values.js';
 export type { NautobotWorkerValues } from './nautobot-worker-values.js';
 export type { WorkerKustomization } from './worker-kustomization.js';

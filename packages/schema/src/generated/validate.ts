@@ -5,7 +5,9 @@ import * as compiled from '../../generated/validators.js';
 import { type ValidationResult, wrap } from '../validate-core.js';
 import type { ClientCertificate } from './client-certificate.js';
 import type { Deploy } from './deploy.js';
+import type { EnvoyConfigsValues } from './envoy-configs-values.js';
 import type { MtlsExternalSecret } from './mtls-external-secret.js';
+import type { NautobotMtlsValues } from './nautobot-mtls-values.js';
 import type { NautobotWorkerValues } from './nautobot-worker-values.js';
 import type { WorkerKustomization } from './worker-kustomization.js';
 
@@ -13,8 +15,12 @@ import type { WorkerKustomization } from './worker-kustomization.js';
 export const validateClientCertificate: (value: unknown) => ValidationResult<ClientCertificate> = wrap(compiled.validateClientCertificate, 'validateClientCertificate');
 /** Validates a value against `deploy.schema.json` (UnderStack cluster deploy.yaml). */
 export const validateDeploy: (value: unknown) => ValidationResult<Deploy> = wrap(compiled.validateDeploy, 'validateDeploy');
+/** Validates a value against `envoy-configs-values.schema.json` (envoy-configs chart values). */
+export const validateEnvoyConfigsValues: (value: unknown) => ValidationResult<EnvoyConfigsValues> = wrap(compiled.validateEnvoyConfigsValues, 'validateEnvoyConfigsValues');
 /** Validates a value against `mtls-external-secret.schema.json` (Site mTLS ExternalSecret). */
 export const validateMtlsExternalSecret: (value: unknown) => ValidationResult<MtlsExternalSecret> = wrap(compiled.validateMtlsExternalSecret, 'validateMtlsExternalSecret');
+/** Validates a value against `nautobot-mtls-values.schema.json` (nautobot-mtls chart values). */
+export const validateNautobotMtlsValues: (value: unknown) => ValidationResult<NautobotMtlsValues> = wrap(compiled.validateNautobotMtlsValues, 'validateNautobotMtlsValues');
 /** Validates a value against `nautobot-worker-values.schema.json` (nautobot-worker chart values). */
 export const validateNautobotWorkerValues: (value: unknown) => ValidationResult<NautobotWorkerValues> = wrap(compiled.validateNautobotWorkerValues, 'validateNautobotWorkerValues');
 /** Validates a value against `worker-kustomization.schema.json` (Site worker overlay kustomization.yaml). */
