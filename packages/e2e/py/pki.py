@@ -31,7 +31,7 @@ def write(path, data, mode):
 
 
 def issue(spec, issued):
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = ec.generate_private_key(ec.SECP384R1() if spec.get("curve") == "P-384" else ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, spec["cn"])])
     now = datetime.datetime.now(datetime.timezone.utc)
     not_before = now + datetime.timedelta(days=spec.get("notBeforeDays", 0)) - datetime.timedelta(minutes=5)

@@ -25,6 +25,8 @@ export interface CertSpec {
   usages?: ('server auth' | 'client auth')[];
   days?: number;
   notBeforeDays?: number;
+  /** ECDSA curve of the key (charts/nautobot-mtls: the CA P-384, everything else P-256). */
+  curve?: 'P-256' | 'P-384';
 }
 
 export interface IssuedCert {
@@ -56,12 +58,15 @@ export async function issue(out: string, certs: CertSpec[]): Promise<Record<stri
 }
 
 /** Names of the standard set. */
+/** Secret names, as charts/nautobot-mtls names them (values.yaml defaults), plus the harness's bad certificates. */
 export const pkiNames = {
-  ca: 'understack-mtls-ca',
+  ca: 'mtls-ca-key-pair',
+  /** The CA certificate without its key (a leaf whose ca.crt is the CA): what CNPG's clientCASecret points at. */
+  caCert: 'mtls-ca-cert',
   otherCa: 'other-ca',
-  postgres: 'postgres-server',
-  redis: 'redis-server',
-  replication: 'streaming-replica',
+  postgres: 'nautobot-postgres-server-tls',
+  redis: 'nautobot-redis-server-tls',
+  replication: 'nautobot-cluster-replication',
   client: 'nautobot-mtls-client',
   clientOtherCa: 'client-other-ca',
   clientWrongCn: 'client-wrong-cn',
@@ -75,18 +80,21 @@ export const pkiNames = {
 export function standardCerts(extraServerNames: string[] = []): CertSpec[] {
   const n = pkiNames;
   const client = { cn: DB_USER, usages: ['client auth' as const], days: 1095 };
-  const pgNames = [
-    'nautobot-cluster-rw',
-    'nautobot-cluster-rw.nautobot',
-    'nautobot-cluster-rw.nautobot.svc',
-    DB_FQDN,
-    'localhost',
+  // charts/nautobot-mtls `serviceDnsNames`: name, name.ns, name.ns.svc, name.ns.svc.cluster.local per Service; the
+  // gateway FQDN (`gatewayHosts`); plus localhost/127.0.0.1 so the harness reaches the servers directly.
+  const svc = (name: string) => [
+    name,
+    `${name}.nautobot`,
+    `${name}.nautobot.svc`,
+    `${name}.nautobot.svc.cluster.local`,
   ];
-  const redisNames = ['nautobot-redis-master', 'nautobot-redis-master.nautobot.svc', REDIS_FQDN, 'localhost'];
+  const pgNames = [...['rw', 'ro', 'r'].flatMap((k) => svc(`nautobot-cluster-${k}`)), DB_FQDN, 'localhost'];
+  const redisNames = [...svc('nautobot-redis-master'), ...svc('nautobot-redis-headless'), REDIS_FQDN, 'localhost'];
   const server = { usages: ['server auth' as const], ips: ['127.0.0.1'], days: 365 };
   return [
-    { name: n.ca, cn: 'understack-mtls-ca', issuer: 'self', ca: true, days: 3650 },
-    { name: n.otherCa, cn: 'some-other-ca', issuer: 'self', ca: true, days: 3650 },
+    { name: n.ca, cn: 'understack-mtls-ca', issuer: 'self', ca: true, days: 3650, curve: 'P-384' },
+    { name: n.caCert, cn: 'mtls-ca-cert', issuer: n.ca, days: 365 },
+    { name: n.otherCa, cn: 'some-other-ca', issuer: 'self', ca: true, days: 3650, curve: 'P-384' },
     { name: n.postgres, cn: 'nautobot-cluster-rw', issuer: n.ca, dns: [...pgNames, ...extraServerNames], ...server },
     { name: n.redis, cn: 'nautobot-redis-master', issuer: n.ca, dns: [...redisNames, ...extraServerNames], ...server },
     { name: n.replication, cn: 'streaming_replica', issuer: n.ca, usages: ['client auth'], days: 365 },

@@ -35,6 +35,9 @@ describe(issue, () => {
     for (const n of [pkiNames.client, pkiNames.postgres, pkiNames.redis, pkiNames.replication])
       expect(readFileSync(f(n, 'ca.crt'), 'utf8'), n).toBe(ca);
     expect(x509(f(pkiNames.ca, 'tls.crt'), '-ext', 'basicConstraints')).toMatch(/CA:TRUE/);
+    expect(x509(f(pkiNames.ca, 'tls.crt'), '-text')).toMatch(/ASN1 OID: secp384r1/);
+    // CNPG's clientCASecret (mtls-ca-cert): a leaf whose ca.crt is the CA, so the CA key never needs to be shared.
+    expect(readFileSync(f(pkiNames.caCert, 'ca.crt'), 'utf8')).toBe(ca);
     expect(x509(f(pkiNames.ca, 'tls.crt'), '-subject', '-issuer')).toMatch(
       /subject=CN ?= ?understack-mtls-ca\nissuer=CN ?= ?understack-mtls-ca/,
     );
@@ -42,9 +45,11 @@ describe(issue, () => {
 
   it('should put the gateway FQDNs, the Service names and localhost in the server certificates', () => {
     const pg = x509(f(pkiNames.postgres, 'tls.crt'), '-ext', 'subjectAltName');
-    for (const n of [DB_FQDN, 'nautobot-cluster-rw', 'localhost']) expect(pg).toContain(`DNS:${n}`);
+    for (const n of [DB_FQDN, 'nautobot-cluster-rw', 'nautobot-cluster-rw.nautobot.svc.cluster.local', 'localhost'])
+      expect(pg).toContain(`DNS:${n}`);
     const redis = x509(f(pkiNames.redis, 'tls.crt'), '-ext', 'subjectAltName');
-    for (const n of [REDIS_FQDN, 'nautobot-redis-master', 'localhost']) expect(redis).toContain(`DNS:${n}`);
+    for (const n of [REDIS_FQDN, 'nautobot-redis-master', 'nautobot-redis-headless', 'localhost'])
+      expect(redis).toContain(`DNS:${n}`);
     expect(x509(f(pkiNames.postgres, 'tls.crt'), '-ext', 'extendedKeyUsage')).toMatch(/TLS Web Server Authentication/);
   });
 

@@ -113,8 +113,9 @@ export class ProcessTier implements Tier {
       dir: join(this.runDir, 'postgres'),
       logDir: this.logDir,
       plan: this.cnpg,
-      server: this.certs[pkiNames.postgres]!,
-      clientCa: this.certs[pkiNames.ca]!.ca,
+      // As CNPG mounts them: the server pair from serverTLSSecret, ssl_ca_file = ca.crt of clientCASecret.
+      server: this.secretFor(this.cnpg.secrets.serverTLS, pkiNames.postgres),
+      clientCa: this.secretFor(this.cnpg.secrets.clientCA, pkiNames.caCert).ca,
       ownerPassword: this.secretValues['nautobot-db/password']!,
       fromDataDir: this.opts.postgresDataDir,
     });
@@ -171,6 +172,14 @@ export class ProcessTier implements Tier {
     step(
       `global side up: postgres ${this.postgres.port}, redis ${this.redisServer.port}, envoy ${[...this.portMap.values()].join('/')} (${this.isolation})`,
     );
+  }
+
+  /** The Secret folder a manifest names, when this run's PKI issued it under that name; else the standard one. */
+  private secretFor(name: string, fallback: string): SecretDir {
+    const c = this.certs[name] ?? this.certs[fallback];
+    if (!c) throw new Error(`no Secret ${name} (nor ${fallback}) in this run's PKI`);
+    if (!this.certs[name]) step(`PKI: the manifest names Secret ${name}; using ${fallback}`);
+    return c;
   }
 
   gateway(fqdn: string): SiteRoute {
