@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * Usage: node tests/rendered/lint-rendered.mjs   (from charts/nautobot-mtls)
+ *
+ * Renders the chart with each ci/*-values.yaml and with the example global cluster's values
+ * (examples/deploy/global-1/nautobot-mtls/values.yaml, when present), places the output in a throw-away deploy repo as
+ * a global cluster's files, and runs `understack-lint` (@understack/schema) on it: the client Certificates this chart
+ * renders must pass the linter's cert/* rules (CN = DB user, client auth usage, lifetime >= 2 years, renewBefore
+ * >= 30 days, key strength) and the schema rules. A second run with `--db-user` set to another user must report
+ * cert/common-name once per client Certificate, proving the linter saw every one of them.
+ * Also asserts the CA private key secret is never a PushSecret source. Exits 1 on any failure.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+const chart = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = path.resolve(chart, '..', '..');
+const helm = path.join(root, '.tools', 'bin', 'helm');
+const lint = path.join(root, 'packages', 'schema', 'bin', 'understack-lint.js');
+const cases = readdirSync(path.join(chart, 'ci'))
+  .filter((f) => f.endsWith('-values.yaml'))
+  .map((f) => path.join(chart, 'ci', f));
+const example = path.join(root, 'examples', 'deploy', 'global-1', 'nautobot-mtls', 'values.yaml');
+if (existsSync(example)) cases.push(example);
+
+const failures = [];
+const tmp = mkdtempSync(path.join(tmpdir(), 'nautobot-mtls-lint-'));
+try {
+  for (const values of cases) {
+    const name = path.relative(root, values);
+    const r = spawnSync(helm, ['template', 'nautobot-mtls', chart, '--namespace', 'nautobot', '-f', values], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) {
+      failures.push(`${name}: helm template exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+      continue;
+    }
+    const objs = parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean);
+    const caSecret = objs.find((o) => o.kind === 'Certificate' && o.spec?.isCA)?.spec.secretName;
+    for (const p of objs.filter((o) => o.kind === 'PushSecret')) {
+      if (p.spec?.selector?.secret?.name === caSecret) failures.push(`${name}: PushSecret ${p.metadata.name} pushes the CA key secret ${caSecret}`);
+    }
+    const clients = objs.filter((o) => o.kind === 'Certificate' && o.spec?.usages?.includes('client auth') && o.spec.commonName !== 'streaming_replica');
+    const repo = path.join(tmp, path.basename(values, '.yaml'));
+    mkdirSync(path.join(repo, 'global-1', 'nautobot-mtls'), { recursive: true });
+    writeFileSync(
+      path.join(repo, 'global-1', 'deploy.yaml'),
+      'deploy_url: https://git.example.com/ops/deploy.git\nglobal:\n  enabled: true\n  nautobot_mtls:\n    enabled: true\n',
+    );
+    writeFileSync(path.join(repo, 'global-1', 'nautobot-mtls', 'rendered.yaml'), r.stdout);
+    const ok = spawnSync(process.execPath, [lint, repo, '--json'], { encoding: 'utf8' });
+    if (ok.status !== 0) failures.push(`${name}: understack-lint exited ${ok.status}:\n${ok.stdout}${ok.stderr}`);
+    const neg = spawnSync(process.execPath, [lint, repo, '--json', '--db-user', 'not-the-user'], { encoding: 'utf8' });
+    const text = `${neg.stdout}`;
+    const found = (text.match(/cert\/common-name/g) ?? []).length;
+    if (clients.length === 0 || found < clients.length)
+      failures.push(`${name}: expected cert/common-name for each of ${clients.length} client Certificates with --db-user not-the-user, found ${found}`);
+    console.error(`lint-rendered: ${name}: ${objs.length} objects, ${clients.length} client certificates linted clean`);
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+if (failures.length) {
+  console.error(`lint-rendered: ${failures.length} failure(s):\n  ${failures.join('\n  ')}`);
+  process.exit(1);
+}
