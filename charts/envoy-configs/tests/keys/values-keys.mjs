@@ -55,7 +55,8 @@ function walk(map, keys) {
       walk(pair.value, p);
       const present = new Set(pair.value.items.map((i) => String(isScalar(i.key) ? i.key.value : i.key)));
       for (const k of Object.keys(s?.properties ?? {})) {
-        if (!present.has(k)) problems.push(`values.yaml:${line} ${[...p, k].join('.')}: in the schema but not in values.yaml`);
+        if (!present.has(k))
+          problems.push(`values.yaml:${line} ${[...p, k].join('.')}: in the schema but not in values.yaml`);
       }
     }
   }
@@ -80,7 +81,9 @@ for (const f of readdirSync(tdir)) {
 }
 
 if (problems.length) {
-  console.error(`values keys: ${problems.length} disagreement(s) in ${path.basename(dir)}:\n  ${problems.join('\n  ')}`);
+  console.error(
+    `values keys: ${problems.length} disagreement(s) in ${path.basename(dir)}:\n  ${problems.join('\n  ')}`,
+  );
   process.exit(1);
 }
 console.error(`values keys: ${path.basename(dir)}: values.yaml, values.schema.json and templates agree`);

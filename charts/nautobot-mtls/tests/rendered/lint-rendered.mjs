@@ -39,12 +39,20 @@ try {
       failures.push(`${name}: helm template exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
       continue;
     }
-    const objs = parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean);
+    const objs = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS())
+      .filter(Boolean);
     const caSecret = objs.find((o) => o.kind === 'Certificate' && o.spec?.isCA)?.spec.secretName;
     for (const p of objs.filter((o) => o.kind === 'PushSecret')) {
-      if (p.spec?.selector?.secret?.name === caSecret) failures.push(`${name}: PushSecret ${p.metadata.name} pushes the CA key secret ${caSecret}`);
+      if (p.spec?.selector?.secret?.name === caSecret)
+        failures.push(`${name}: PushSecret ${p.metadata.name} pushes the CA key secret ${caSecret}`);
     }
-    const clients = objs.filter((o) => o.kind === 'Certificate' && o.spec?.usages?.includes('client auth') && o.spec.commonName !== 'streaming_replica');
+    const clients = objs.filter(
+      (o) =>
+        o.kind === 'Certificate' &&
+        o.spec?.usages?.includes('client auth') &&
+        o.spec.commonName !== 'streaming_replica',
+    );
     const repo = path.join(tmp, path.basename(values, '.yaml'));
     mkdirSync(path.join(repo, 'global-1', 'nautobot-mtls'), { recursive: true });
     writeFileSync(
@@ -58,7 +66,9 @@ try {
     const text = `${neg.stdout}`;
     const found = (text.match(/cert\/common-name/g) ?? []).length;
     if (clients.length === 0 || found < clients.length)
-      failures.push(`${name}: expected cert/common-name for each of ${clients.length} client Certificates with --db-user not-the-user, found ${found}`);
+      failures.push(
+        `${name}: expected cert/common-name for each of ${clients.length} client Certificates with --db-user not-the-user, found ${found}`,
+      );
     console.error(`lint-rendered: ${name}: ${objs.length} objects, ${clients.length} client certificates linted clean`);
   }
 } finally {
