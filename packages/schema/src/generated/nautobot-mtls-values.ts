@@ -49,6 +49,10 @@ export interface NautobotMtlsValues {
        * Key size (bits / curve).
        */
       size: 256 | 384 | 521 | 2048 | 3072 | 4096;
+      /**
+       * Never: CA renewal keeps the key, so issued certificates keep verifying. Always re-keys the CA on renewal (every issued certificate must then be re-issued and re-shipped).
+       */
+      rotationPolicy?: 'Never' | 'Always';
     };
   };
   /**
