@@ -8,7 +8,9 @@
  * renders must pass the linter's cert/* rules (CN = DB user, client auth usage, lifetime >= 2 years, renewBefore
  * >= 30 days, key strength) and the schema rules. A second run with `--db-user` set to another user must report
  * cert/common-name once per client Certificate, proving the linter saw every one of them.
- * Also asserts the CA private key secret is never a PushSecret source. Exits 1 on any failure.
+ * Also asserts containment: the CA private key secret is never a PushSecret source and is named only by the CA
+ * Certificate and the CA Issuer; the CA PushSecret pushes ca.crt only; every object is a namespaced Issuer,
+ * Certificate or PushSecret in the release namespace, never a site-scoped one. Exits 1 on any failure.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,12 +29,43 @@ const cases = readdirSync(path.join(chart, 'ci'))
 const example = path.join(root, 'examples', 'deploy', 'global-1', 'nautobot-mtls', 'values.yaml');
 if (existsSync(example)) cases.push(example);
 
+/** Kinds this chart may render: all namespaced, none meant for a site cluster. */
+const ALLOWED_KINDS = new Set(['Issuer', 'Certificate', 'PushSecret']);
+
+/**
+ * Everything stays in the release namespace on the global cluster: no object is cluster-scoped (no ClusterIssuer
+ * that a site could reference), none lands in a site-scoped namespace, and only the CA Certificate itself and the CA
+ * Issuer name the CA key secret.
+ */
+function containment(name, objs, caSecret) {
+  const out = [];
+  const siteNames = new Set(
+    objs.map((o) => o.metadata?.labels?.['understack.rackspace.com/site']).filter((s) => typeof s === 'string'),
+  );
+  for (const o of objs) {
+    const id = `${o.kind}/${o.metadata?.name}`;
+    if (!ALLOWED_KINDS.has(o.kind)) out.push(`${name}: ${id}: kind ${o.kind} is not one this chart may render`);
+    const ns = o.metadata?.namespace;
+    if (ns !== RELEASE_NAMESPACE)
+      out.push(`${name}: ${id}: namespace ${ns} is not the release namespace ${RELEASE_NAMESPACE}`);
+    if (typeof ns === 'string' && (siteNames.has(ns) || /^site-/.test(ns)))
+      out.push(`${name}: ${id}: rendered into the site-scoped namespace ${ns}`);
+    const refsCa = JSON.stringify(o).includes(`"${caSecret}"`);
+    const mayRef =
+      (o.kind === 'Certificate' && o.spec?.isCA) || (o.kind === 'Issuer' && o.spec?.ca?.secretName === caSecret);
+    if (refsCa && !mayRef) out.push(`${name}: ${id}: references the CA key secret ${caSecret}`);
+  }
+  if (!caSecret) out.push(`${name}: no isCA Certificate rendered`);
+  return out;
+}
+
+const RELEASE_NAMESPACE = 'nautobot';
 const failures = [];
 const tmp = mkdtempSync(path.join(tmpdir(), 'nautobot-mtls-lint-'));
 try {
   for (const values of cases) {
     const name = path.relative(root, values);
-    const r = spawnSync(helm, ['template', 'nautobot-mtls', chart, '--namespace', 'nautobot', '-f', values], {
+    const r = spawnSync(helm, ['template', 'nautobot-mtls', chart, '--namespace', RELEASE_NAMESPACE, '-f', values], {
       encoding: 'utf8',
     });
     if (r.status !== 0) {
@@ -46,7 +79,15 @@ try {
     for (const p of objs.filter((o) => o.kind === 'PushSecret')) {
       if (p.spec?.selector?.secret?.name === caSecret)
         failures.push(`${name}: PushSecret ${p.metadata.name} pushes the CA key secret ${caSecret}`);
+      // The shared CA credential carries ca.crt only: a template that also reads tls.key would push a private key
+      // that no site needs (the public CA secret's leaf key today, the CA key if someone repoints the selector).
+      if (p.metadata?.labels?.['app.kubernetes.io/component'] === 'ca-public') {
+        const tpl = JSON.stringify(p.spec?.template?.data ?? {});
+        if (tpl.includes('tls.key') || !tpl.includes('ca.crt'))
+          failures.push(`${name}: PushSecret ${p.metadata.name} must push ca.crt and nothing else, template is ${tpl}`);
+      }
     }
+    failures.push(...containment(name, objs, caSecret));
     const clients = objs.filter(
       (o) =>
         o.kind === 'Certificate' &&
