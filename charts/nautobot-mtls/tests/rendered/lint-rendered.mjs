@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Usage: node tests/rendered/lint-rendered.mjs   (from charts/nautobot-mtls)
+ * Usage: node tests/rendered/lint-rendered.mjs [values.yaml ...]   (from charts/nautobot-mtls)
  *
  * Renders the chart with each ci/*-values.yaml and with the example global cluster's values
  * (examples/deploy/global-1/nautobot-mtls/values.yaml, when present), places the output in a throw-away deploy repo as
@@ -10,14 +10,16 @@
  * cert/common-name once per client Certificate, proving the linter saw every one of them.
  * Also asserts containment: the CA private key secret is never a PushSecret source and is named only by the CA
  * Certificate and the CA Issuer; the CA PushSecret pushes ca.crt only; every object is a namespaced Issuer,
- * Certificate or PushSecret in the release namespace, never a site-scoped one. Exits 1 on any failure.
+ * Certificate or PushSecret in the release namespace, never a site-scoped one. For the example, each server
+ * Certificate carries the gateway fqdn that examples/deploy/global-1/envoy-configs routes to its Service.
+ * Exits 1 on any failure.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 const chart = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const root = path.resolve(chart, '..', '..');
@@ -28,6 +30,9 @@ const cases = readdirSync(path.join(chart, 'ci'))
   .map((f) => path.join(chart, 'ci', f));
 const example = path.join(root, 'examples', 'deploy', 'global-1', 'nautobot-mtls', 'values.yaml');
 if (existsSync(example)) cases.push(example);
+// Extra values files on the command line are treated like the example (including the gateway SAN cross-check).
+const extra = process.argv.slice(2).map((f) => path.resolve(f));
+cases.push(...extra);
 
 /** Kinds this chart may render: all namespaced, none meant for a site cluster. */
 const ALLOWED_KINDS = new Set(['Issuer', 'Certificate', 'PushSecret']);
@@ -56,6 +61,30 @@ function containment(name, objs, caSecret) {
     if (refsCa && !mayRef) out.push(`${name}: ${id}: references the CA key secret ${caSecret}`);
   }
   if (!caSecret) out.push(`${name}: no isCA Certificate rendered`);
+  return out;
+}
+
+/**
+ * The example global cluster's envoy-configs routes and this chart's server certificates must agree: with TLS
+ * passthrough the worker's session ends at PostgreSQL/Redis, and libpq `verify-full` and redis-py's hostname check
+ * compare the name the worker dialled (the route's fqdn) with the server certificate. For every route, the server
+ * Certificate whose dnsNames contain the route's backend Service must also contain the route's fqdn.
+ */
+function gatewaySans(name, objs) {
+  const envoyValues = path.join(root, 'examples', 'deploy', 'global-1', 'envoy-configs', 'values.yaml');
+  if (!existsSync(envoyValues)) return [];
+  const routes = parse(readFileSync(envoyValues, 'utf8'))?.routes?.tls ?? [];
+  const servers = objs.filter((o) => o.kind === 'Certificate' && o.spec?.usages?.includes('server auth'));
+  const out = [];
+  for (const [i, r] of routes.entries()) {
+    const cert = servers.find((c) => (c.spec.dnsNames ?? []).includes(r.service?.name));
+    if (!cert) continue;
+    if (!cert.spec.dnsNames.includes(r.fqdn))
+      out.push(
+        `${name}: Certificate ${cert.metadata.name} serves ${r.service.name} but lacks dnsName ${r.fqdn} ` +
+          `(envoy-configs routes.tls[${i}]); either: add it to ${cert.metadata.labels['app.kubernetes.io/component'] === 'redis-server' ? 'redis' : 'postgres'}.gatewayHosts, or route another fqdn`,
+      );
+  }
   return out;
 }
 
@@ -88,6 +117,8 @@ try {
       }
     }
     failures.push(...containment(name, objs, caSecret));
+    if (values === example || values.endsWith('default-values.yaml') || extra.includes(values))
+      failures.push(...gatewaySans(name, objs));
     const clients = objs.filter(
       (o) =>
         o.kind === 'Certificate' &&
