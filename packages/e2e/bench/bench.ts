@@ -14,7 +14,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { transportCases, pgConn, redisConn } from '../src/cases/transport.js';
+import { pgConn, redisConn, transportCases } from '../src/cases/transport.js';
 import { mismatch } from '../src/cases/types.js';
 import { runPositive, workerCases } from '../src/cases/worker.js';
 import { pkiNames } from '../src/pki.js';
@@ -51,7 +51,9 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [v, performance.now() - t0];
 }
 
-async function positiveRun(snapshot: string | undefined): Promise<{ ms: number; migrateMs: number; tier: ProcessTier }> {
+async function positiveRun(
+  snapshot: string | undefined,
+): Promise<{ ms: number; migrateMs: number; tier: ProcessTier }> {
   const t0 = performance.now();
   const tier = new ProcessTier({ postgresDataDir: snapshot });
   await tier.up();
@@ -130,7 +132,11 @@ try {
   const direct = s.side.mapWorker(c.dir, 'nautobot-worker-default-direct');
   const directQueue = `${s.queue}-direct`;
   direct.argv = direct.argv.map((a) =>
-    a.startsWith('--queues=') ? `--queues=${directQueue}` : a.startsWith('--hostname=') ? `--hostname=direct-${s.queue}@bench` : a,
+    a.startsWith('--queues=')
+      ? `--queues=${directQueue}`
+      : a.startsWith('--hostname=')
+        ? `--hostname=direct-${s.queue}@bench`
+        : a,
   );
   Object.assign(direct.env, {
     NAUTOBOT_DB_HOST: 'localhost',
@@ -181,5 +187,7 @@ else {
   for (const [k, v] of Object.entries((report.tlsSetupMs as Record<string, { p50: number; p95: number }>) ?? {}))
     rows.push([`TLS setup + 1 query, ${k} p50/p95`, `${r1(v.p50)} / ${r1(v.p95)} ms`, '']);
   const w = Math.max(...rows.map((r) => r[0].length));
-  process.stdout.write(`Nautobot ${report.nautobot}\n${rows.map((r) => `${r[0].padEnd(w)}  ${r[1].padStart(16)}  ${r[2]}`).join('\n')}\n`);
+  process.stdout.write(
+    `Nautobot ${report.nautobot}\n${rows.map((r) => `${r[0].padEnd(w)}  ${r[1].padStart(16)}  ${r[2]}`).join('\n')}\n`,
+  );
 }

@@ -26,8 +26,12 @@ describe('fault and rotation cases (process tier)', () => {
 
   for (const c of faultCases) {
     it(`should recover: ${c.id} — ${c.title}`, async () => {
-      const o = await c.run(tier);
-      const m = mismatch(c, o);
+      let m: string | undefined;
+      try {
+        m = mismatch(c, await c.run(tier));
+      } catch (error) {
+        m = `${c.id}: ${(error as Error).message}`;
+      }
       if (m) failed = true;
       expect(m, m).toBeUndefined();
     });

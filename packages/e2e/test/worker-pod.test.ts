@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { K8sObject } from '../src/envoy-config.js';
-import { expand, findDeployment, mapPod, type PodInputs, PodMappingError, rewritePaths, runProbe } from '../src/worker/pod.js';
+import {
+  expand,
+  findDeployment,
+  mapPod,
+  type PodInputs,
+  PodMappingError,
+  rewritePaths,
+  runProbe,
+} from '../src/worker/pod.js';
 import { renderWorker } from '../src/worker/render.js';
 
 describe(mapPod, () => {
@@ -70,7 +78,9 @@ describe(mapPod, () => {
     const config = spec.mounts['/opt/nautobot/nautobot_config.py']!;
     expect(spec.env.NAUTOBOT_CONFIG).toBe(config);
     expect(readFileSync(config, 'utf8')).toContain('SSL certificate file required by');
-    expect(spec.env.NAUTOBOT_CELERY_WORKER_READINESS_FILE).toBe(join(spec.mounts['/tmp']!, 'nautobot_celery_worker_ready'));
+    expect(spec.env.NAUTOBOT_CELERY_WORKER_READINESS_FILE).toBe(
+      join(spec.mounts['/tmp']!, 'nautobot_celery_worker_ready'),
+    );
     expect(spec.env.SSL_CERT_FILE).toBe(join(spec.mounts['/etc/nautobot/trust']!, 'ca-bundle.crt'));
     const unmapped = Object.entries(spec.env).filter(
       ([, v]) => !v.startsWith(inputs.root) && /^\/(etc\/nautobot|tmp|opt\/nautobot)\//.test(v),
@@ -102,8 +112,16 @@ describe(mapPod, () => {
   });
 
   it.each([
-    ['a missing secretKeyRef', (o: K8sObject[], i: PodInputs) => [o, { ...i, secretValues: {} }], /secretKeyRef nautobot-db\/password is not provided/],
-    ['a missing Secret volume', (o: K8sObject[], i: PodInputs) => [o, { ...i, secretDirs: {} }], /Secret nautobot-mtls-client is not provided/],
+    [
+      'a missing secretKeyRef',
+      (o: K8sObject[], i: PodInputs) => [o, { ...i, secretValues: {} }],
+      /secretKeyRef nautobot-db\/password is not provided/,
+    ],
+    [
+      'a missing Secret volume',
+      (o: K8sObject[], i: PodInputs) => [o, { ...i, secretDirs: {} }],
+      /Secret nautobot-mtls-client is not provided/,
+    ],
     [
       'a hostPath volume',
       (o: K8sObject[], i: PodInputs) => {

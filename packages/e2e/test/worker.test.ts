@@ -28,8 +28,12 @@ describe('worker cases (process tier)', () => {
 
   for (const c of workerCases) {
     it(`should ${c.expect.ok ? 'pass' : 'reject'}: ${c.id} — ${c.title}`, async () => {
-      const o = await c.run(tier);
-      const m = mismatch(c, o);
+      let m: string | undefined;
+      try {
+        m = mismatch(c, await c.run(tier));
+      } catch (error) {
+        m = `${c.id}: ${(error as Error).message}`;
+      }
       if (m) failed = true;
       expect(m, m).toBeUndefined();
     });
@@ -40,7 +44,7 @@ describe('worker cases (process tier)', () => {
     expect(r.ok, String(r.error)).toBe(true);
     const broker = r.broker as { connection_classes: string[]; ssl_cert_reqs: string };
     expect(broker.connection_classes).toContain('SSLConnection');
-    expect(broker.ssl_cert_reqs).toBe("CERT_REQUIRED");
+    expect(broker.ssl_cert_reqs).toBe('CERT_REQUIRED');
     const db = r.db as { ssl: boolean; client_dn: string };
     expect(db).toMatchObject({ ssl: true, client_dn: '/CN=app' });
   });

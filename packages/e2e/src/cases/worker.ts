@@ -47,20 +47,34 @@ export async function runPositive(tier: Tier): Promise<Outcome> {
   const hostname = s.spec.argv.find((a) => a.startsWith('--hostname='))?.slice('--hostname='.length);
   if (job.worker !== hostname) problems.push(`job ran on worker ${job.worker}, expected the site worker ${hostname}`);
   if ((job.result as { site?: string })?.site !== s.spec.env.UNDERSTACK_SITE)
-    problems.push(`job saw UNDERSTACK_SITE=${(job.result as { site?: string })?.site}, expected ${s.spec.env.UNDERSTACK_SITE}`);
+    problems.push(
+      `job saw UNDERSTACK_SITE=${(job.result as { site?: string })?.site}, expected ${s.spec.env.UNDERSTACK_SITE}`,
+    );
   // The job reports its own database session as the server sees it (pg_stat_ssl for pg_backend_pid()).
-  const r = job.result as { db_ssl?: boolean; db_client_dn?: string; db_client_serial?: string; db_tls_version?: string };
+  const r = job.result as {
+    db_ssl?: boolean;
+    db_client_dn?: string;
+    db_client_serial?: string;
+    db_tls_version?: string;
+  };
   if (r?.db_ssl !== true || r?.db_client_dn !== '/CN=app')
-    problems.push(`the job's database session: ssl=${r?.db_ssl} client_dn=${r?.db_client_dn}, expected ssl=true /CN=app`);
+    problems.push(
+      `the job's database session: ssl=${r?.db_ssl} client_dn=${r?.db_client_dn}, expected ssl=true /CN=app`,
+    );
   const clientSerial = BigInt(`0x${t.issued[pkiNames.client]!.serial}`).toString();
   if (r?.db_client_serial !== clientSerial)
-    problems.push(`the job's session presented serial ${r?.db_client_serial}, expected the mounted client's ${clientSerial}`);
+    problems.push(
+      `the job's session presented serial ${r?.db_client_serial}, expected the mounted client's ${clientSerial}`,
+    );
   // Every session of the database user on the server (the worker's and any global one) is TLS with /CN=app.
   const ssl = (await t.sql(
     `select s.ssl, s.client_dn from pg_stat_ssl s join pg_stat_activity a using (pid) where a.usename = 'app'`,
   )) as [boolean, string][];
-  for (const [on, dn] of ssl) if (!on || dn !== '/CN=app') problems.push(`session ssl=${on} client_dn=${dn}, expected ssl=true /CN=app`);
-  const clients = String(await t.redis(['CLIENT', 'LIST'])).split('\n').filter(Boolean);
+  for (const [on, dn] of ssl)
+    if (!on || dn !== '/CN=app') problems.push(`session ssl=${on} client_dn=${dn}, expected ssl=true /CN=app`);
+  const clients = String(await t.redis(['CLIENT', 'LIST']))
+    .split('\n')
+    .filter(Boolean);
   const tlsPort = t.direct('redis').port;
   const notTls = clients.filter((c) => !c.includes(`laddr=`) || !new RegExp(`laddr=\\S+:${tlsPort}\\b`).test(c));
   if (clients.length < 2) problems.push(`Redis has ${clients.length} client(s); expected the worker's and ours`);
@@ -146,7 +160,10 @@ export const workerCases: Case[] = [
     id: 'worker-sslmode-unset',
     group: 'worker',
     title: 'NAUTOBOT_DB_SSLMODE unset while the chart sets direct negotiation: nautobot_config.py refuses to start',
-    expect: { ok: false, error: /^ImproperlyConfigured: NAUTOBOT_DB_SSLNEGOTIATION=direct needs NAUTOBOT_DB_SSLMODE set/ },
+    expect: {
+      ok: false,
+      error: /^ImproperlyConfigured: NAUTOBOT_DB_SSLNEGOTIATION=direct needs NAUTOBOT_DB_SSLMODE set/,
+    },
     skip: processOnly,
     run: (tier) => variantOutcome(tier, { name: 'sslmode-unset', env: { NAUTOBOT_DB_SSLMODE: undefined } }),
   },
@@ -177,7 +194,8 @@ export const workerCases: Case[] = [
     run: (tier) =>
       variantOutcome(tier, {
         name: 'server-untrusted',
-        secret: (d) => writeFileSync(join(d, 'ca.crt'), readFileSync((tier as ProcessTier).certs[pkiNames.otherCa]!.ca)),
+        secret: (d) =>
+          writeFileSync(join(d, 'ca.crt'), readFileSync((tier as ProcessTier).certs[pkiNames.otherCa]!.ca)),
       }),
   },
 ];

@@ -427,3 +427,14 @@ export async function siteCheck(tier: ProcessTier, variant: PodVariant): Promise
   }
   return side.scenario(['check'], env, (a) => tier.siteArgv(a));
 }
+
+/**
+ * The migrated snapshot for this Nautobot/PostgreSQL, if the cache has one: pass it as `postgresDataDir` when
+ * building a process tier so warm runs skip `migrate`.
+ * TODO(H4): src/tiers.ts `createTier('process')` should pass `postgresDataDir: migratedSnapshot()`; until then a CLI
+ * run of the worker/fault groups migrates in the run (cold) — the vitest files and the bench already do it.
+ */
+export function migratedSnapshot(): string | undefined {
+  const snap = snapshotDir(postgresVersion());
+  return existsSync(snap) ? snap : undefined;
+}

@@ -105,12 +105,11 @@ export function expand(s: string, env: Record<string, string>): string {
 /** Rewrites pod paths (mount paths, longest first) inside a string. */
 export function rewritePaths(s: string, mounts: Record<string, string>): string {
   const paths = Object.keys(mounts).sort((a, b) => b.length - a.length);
-  let out = s;
-  for (const p of paths) {
-    const re = new RegExp(`(^|[\\s'"=:])${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[/\\s'"])`, 'g');
-    out = out.replace(re, (_m, pre: string) => `${pre}\u0000${paths.indexOf(p)}\u0000`);
-  }
-  return out.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => mounts[paths[Number(i)]!]!);
+  if (paths.length === 0) return s;
+  // One pass over an alternation (longest path first), so a rewritten path is never rewritten again.
+  const alt = paths.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  const re = new RegExp(`(^|[\\s'"=:])(${alt})(?=$|[/\\s'"])`, 'g');
+  return s.replace(re, (_m, pre: string, p: string) => `${pre}${mounts[p]}`);
 }
 
 /** Writes a file atomically (rename into place), like the kubelet's symlink swap for Secret/ConfigMap volumes. */
