@@ -11,6 +11,8 @@ export { mismatch } from './types.js';
 /** One loader per case group, in run order. Worker, fault and rotation groups add their module here. */
 export const caseModules: { group: Case['group']; load: () => Promise<Case[]> }[] = [
   { group: 'transport', load: async () => (await import('./transport.js')).transportCases },
+  { group: 'worker', load: async () => (await import('./worker.js')).workerCases },
+  { group: 'fault', load: async () => (await import('./faults.js')).faultCases },
 ];
 
 const extra: Case[] = [];
