@@ -5,7 +5,6 @@ Usage: python scenario.py prepare <queue>          -> creates the user, the JobQ
        python scenario.py status <id>...           -> prints status, worker and result of each JobResult
        python scenario.py runs                     -> prints every recorded execution
        python scenario.py check                    -> connects to the database, the cache and the broker once
-       python scenario.py consumer <cancel|add> <queue> <hostname>  -> pauses/resumes the worker's queue
        python scenario.py latency <q1,q2> <n>      -> task round trips (enqueue -> SUCCESS) per queue, alternating
 Prints one JSON object. Never prints secrets.
 """
@@ -91,15 +90,6 @@ def latency(queues, n):
     return {"ms": out}
 
 
-def consumer(action, queue, hostname):
-    """Stops (cancel) or resumes (add) the worker's consumption of a queue through Celery remote control."""
-    from nautobot.core.celery import app  # noqa: PLC0415
-
-    fn = app.control.cancel_consumer if action == "cancel" else app.control.add_consumer
-    replies = fn(queue, destination=[hostname], reply=True, timeout=3)
-    return {"replies": replies}
-
-
 def status(ids):
     from nautobot.extras.models import JobResult  # noqa: PLC0415
 
@@ -169,7 +159,7 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     try:
         nautobot.setup()
-        res = {"prepare": prepare, "enqueue": enqueue, "runs": runs, "check": check, "latency": latency, "consumer": consumer}.get(cmd)
+        res = {"prepare": prepare, "enqueue": enqueue, "runs": runs, "check": check, "latency": latency}.get(cmd)
         out = status(args) if cmd == "status" else res(*args)
         json.dump({"ok": True, **out}, sys.stdout, default=str)
     except Exception as exc:  # a negative case's error is its result
