@@ -85,7 +85,10 @@ export async function loadGatewayObjects(): Promise<Loaded<K8sObject[]>> {
     const args = ['template', 'envoy-configs', chart, '--namespace', GATEWAY_NAMESPACE, '-f', values];
     const copy = gitChartCopy(chart);
     try {
-      const r = await run(toolPath('helm'), args.map((a) => (a === chart ? copy : a)));
+      const r = await run(
+        toolPath('helm'),
+        args.map((a) => (a === chart ? copy : a)),
+      );
       return {
         value: parseObjects(r.stdout, 'helm template'),
         source: `helm ${args.map((a) => (a.startsWith('/') ? relative(root(), a) : a)).join(' ')}`,

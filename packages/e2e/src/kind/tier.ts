@@ -337,7 +337,13 @@ export class KindTier implements Tier {
     const pod = await this.waitPod(comp);
     let out = '';
     let err = '';
-    const sink = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) });
+    const sink = (f: (s: string) => void) =>
+      new Writable({
+        write: (c, _e, cb) => {
+          f(String(c));
+          cb();
+        },
+      });
     await new Promise<void>((resolve, reject) => {
       new k8s.Exec(this.kc.global!)
         .exec(
