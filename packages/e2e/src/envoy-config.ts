@@ -145,7 +145,8 @@ export function translate(objects: K8sObject[], opts: TranslateOptions): Transla
   for (const gw of gateways) {
     const gwNs = ns(gw, d);
     const gwName = gw.metadata?.name ?? '';
-    const keepalive = keepaliveFor(policies, gwNs, gwName, d);
+    const policy = policyFor(policies, gwNs, gwName, d);
+    const keepalive = policy?.keepalive;
     const byPort = new Map<number, Listener[]>();
     for (const l of (gw.spec?.listeners as Listener[] | undefined) ?? []) {
       if (l.protocol !== 'TLS' || (l.tls?.mode ?? 'Terminate') !== 'Passthrough') continue;
@@ -213,6 +214,7 @@ export function translate(objects: K8sObject[], opts: TranslateOptions): Transla
                   '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
                   stat_prefix: statPrefix,
                   cluster: clusterName,
+                  ...(policy?.idleTimeout ? { idle_timeout: policy.idleTimeout } : {}),
                 },
               },
             ],
@@ -251,31 +253,49 @@ export function translate(objects: K8sObject[], opts: TranslateOptions): Transla
   };
 }
 
-/** Envoy Gateway's ClientTrafficPolicy `tcpKeepalive` as listener socket options (SO_KEEPALIVE and TCP_KEEP*). */
-function keepaliveFor(policies: K8sObject[], gwNs: string, gwName: string, d: string) {
+/** A Gateway API / Envoy Gateway duration (`90s`, `5m`, `1h`, `1h30m`) in seconds; `undefined` when absent or malformed. */
+function durationSeconds(v: string | undefined): number | undefined {
+  if (!v || !/^(\d+(ms|s|m|h))+$/.test(v)) return undefined;
+  let total = 0;
+  for (const m of v.matchAll(/(\d+)(ms|s|m|h)/g))
+    total += Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as 's'];
+  return total;
+}
+
+/**
+ * The ClientTrafficPolicy targeting a Gateway, as Envoy Gateway applies it to that Gateway's listeners:
+ * `tcpKeepalive` -> listener socket options (SO_KEEPALIVE and TCP_KEEP*), `timeout.tcp.idleTimeout` -> the
+ * `tcp_proxy` idle timeout of every chain. Other fields do not apply to TLS passthrough and are ignored.
+ */
+function policyFor(policies: K8sObject[], gwNs: string, gwName: string, d: string) {
   for (const p of policies) {
     const spec = p.spec as
       | {
           targetRef?: { kind?: string; name?: string };
           targetRefs?: { kind?: string; name?: string }[];
           tcpKeepalive?: { probes?: number; idleTime?: string; interval?: string };
+          timeout?: { tcp?: { idleTimeout?: string } };
         }
       | undefined;
     const refs = [...(spec?.targetRefs ?? []), ...(spec?.targetRef ? [spec.targetRef] : [])];
-    if (ns(p, d) !== gwNs || !refs.some((r) => r.kind === 'Gateway' && r.name === gwName) || !spec?.tcpKeepalive)
-      continue;
-    const k = spec.tcpKeepalive;
-    const seconds = (v: string | undefined, dflt: number) => {
-      const m = v?.match(/^(\d+)(s|m|h)$/);
-      return m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'] : dflt;
-    };
+    if (ns(p, d) !== gwNs || !refs.some((r) => r.kind === 'Gateway' && r.name === gwName)) continue;
+    const k = spec?.tcpKeepalive;
+    const idle = spec?.timeout?.tcp?.idleTimeout;
+    const idleSeconds = durationSeconds(idle);
+    if (idle !== undefined && idleSeconds === undefined)
+      throw new Error(
+        `ClientTrafficPolicy ${gwNs}/${p.metadata?.name}: spec.timeout.tcp.idleTimeout ${JSON.stringify(idle)} is not a duration (e.g. 1h, 90s)`,
+      );
     // SOL_SOCKET=1/SO_KEEPALIVE=9; IPPROTO_TCP=6: TCP_KEEPIDLE=4, TCP_KEEPINTVL=5, TCP_KEEPCNT=6 (Linux).
-    return [
-      { level: 1, name: 9, int_value: 1, state: 'STATE_PREBIND' },
-      { level: 6, name: 4, int_value: seconds(k.idleTime, 7200), state: 'STATE_PREBIND' },
-      { level: 6, name: 5, int_value: seconds(k.interval, 75), state: 'STATE_PREBIND' },
-      { level: 6, name: 6, int_value: k.probes ?? 9, state: 'STATE_PREBIND' },
-    ];
+    const keepalive = k
+      ? [
+          { level: 1, name: 9, int_value: 1, state: 'STATE_PREBIND' },
+          { level: 6, name: 4, int_value: durationSeconds(k.idleTime) ?? 7200, state: 'STATE_PREBIND' },
+          { level: 6, name: 5, int_value: durationSeconds(k.interval) ?? 75, state: 'STATE_PREBIND' },
+          { level: 6, name: 6, int_value: k.probes ?? 9, state: 'STATE_PREBIND' },
+        ]
+      : undefined;
+    return { keepalive, idleTimeout: idleSeconds === undefined ? undefined : `${idleSeconds}s` };
   }
   return undefined;
 }

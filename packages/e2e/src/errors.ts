@@ -1,6 +1,6 @@
 /** The e2e error hierarchy: one class per way a run can end badly; the CLI maps them onto exit codes. */
 
-export type E2eErrorCode = 'E2E_USAGE' | 'E2E_TIER_UNAVAILABLE' | 'E2E_TIER_UP' | 'E2E_CASE_FAILED';
+export type E2eErrorCode = 'E2E_USAGE' | 'E2E_TIER_UNAVAILABLE' | 'E2E_TIER_UP' | 'E2E_CASE_FAILED' | 'E2E_INPUT';
 
 export class E2eError extends Error {
   constructor(
@@ -23,5 +23,16 @@ export class TierUnavailable extends E2eError {
       'E2E_TIER_UNAVAILABLE',
       `the ${tier} tier cannot run here: ${reason}\nEither:\n  - run it where a Docker engine answers (DOCKER_HOST or /var/run/docker.sock)\n  - use --tier process (real servers as local processes)`,
     );
+  }
+}
+
+/**
+ * An input the tiers are built from (the example deploy repo, a chart) is missing or unusable. Never replaced by a
+ * stand-in: the message names the file and how to fix it; a tier failing to come up with it exits 2.
+ */
+export class InputError extends E2eError {
+  constructor(message: string) {
+    super('E2E_INPUT', message);
+    this.name = 'InputError';
   }
 }

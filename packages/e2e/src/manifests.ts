@@ -1,7 +1,7 @@
 /**
  * The inputs the tiers are built from: the example global cluster's CNPG `Cluster` and the rendered envoy-configs
- * chart (Gateway, TLSRoutes, ClientTrafficPolicy). Taken from examples/deploy and charts/ of this repository; the
- * fixtures in packages/e2e/fixtures stand in only while those are absent, and `source` says which was used.
+ * chart (Gateway, TLSRoutes, ClientTrafficPolicy). Taken from examples/deploy and charts/ of this repository, never
+ * from a stand-in: a missing or incomplete input is an error naming the file (`source` says what was read).
  */
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,8 @@ import { run, toolPath } from '@understack/scripts';
 import { parseAllDocuments } from 'yaml';
 import type { CnpgCluster } from './cnpg.js';
 import type { K8sObject } from './envoy-config.js';
-import { packageDir, root } from './paths.js';
+import { InputError } from './errors.js';
+import { root } from './paths.js';
 
 export interface Loaded<T> {
   value: T;
@@ -60,43 +61,54 @@ function hasTemplates(chart: string): boolean {
   return existsSync(join(chart, 'Chart.yaml')) && existsSync(t) && readdirSync(t).some((f) => /\.(ya?ml|tpl)$/.test(f));
 }
 
-/** The CNPG Cluster of the example global cluster. */
-export function loadCnpgCluster(): Loaded<CnpgCluster> {
-  const dir = join(root(), 'examples', 'deploy', GLOBAL_CLUSTER);
-  for (const f of yamlFiles(dir)) {
+/** The CNPG Cluster of the example global cluster (the first `postgresql.cnpg.io` Cluster under examples/deploy/global-1). */
+export function loadCnpgCluster(repo: string = root()): Loaded<CnpgCluster> {
+  const dir = join(repo, 'examples', 'deploy', GLOBAL_CLUSTER);
+  if (!existsSync(dir))
+    throw new InputError(
+      `the example global cluster ${relative(repo, dir)}/ is missing: the e2e tiers are configured from it.\nEither: restore examples/deploy/${GLOBAL_CLUSTER} (git checkout -- examples/deploy)`,
+    );
+  const files = yamlFiles(dir);
+  for (const f of files) {
     const text = readFileSync(f, 'utf8');
     if (!text.includes('postgresql.cnpg.io')) continue;
     const c = parseObjects(text, f).find(
       (o) => o.kind === 'Cluster' && o.apiVersion?.startsWith('postgresql.cnpg.io/'),
     );
-    if (c) return { value: c as CnpgCluster, source: relative(root(), f) };
+    if (c) return { value: c as CnpgCluster, source: relative(repo, f) };
   }
-  const f = join(packageDir, 'fixtures', 'cnpg-cluster.yaml');
-  return { value: parseObjects(readFileSync(f, 'utf8'), f)[0] as CnpgCluster, source: relative(root(), f) };
+  throw new InputError(
+    `no CloudNativePG Cluster (apiVersion postgresql.cnpg.io/v1, kind Cluster) in ${relative(repo, dir)}/ (read ${files.length} YAML file(s)): the process tier configures PostgreSQL from it.\nEither: restore examples/deploy/${GLOBAL_CLUSTER}/nautobot/cnpg-cluster.yaml`,
+  );
 }
 
 /** The envoy-configs chart rendered with the example global cluster's values (Argo CD's release name and namespace). */
-export async function loadGatewayObjects(): Promise<Loaded<K8sObject[]>> {
-  const chart = join(root(), 'charts', 'envoy-configs');
-  const values = join(root(), 'examples', 'deploy', GLOBAL_CLUSTER, 'envoy-configs', 'values.yaml');
-  // The chart counts once it has templates (its Chart.yaml and values.yaml contract may land first); from then on a
-  // render without a Gateway is an error, never a silent fallback.
-  if (hasTemplates(chart) && existsSync(values)) {
-    const args = ['template', 'envoy-configs', chart, '--namespace', GATEWAY_NAMESPACE, '-f', values];
-    const copy = gitChartCopy(chart);
-    try {
-      const r = await run(
-        toolPath('helm'),
-        args.map((a) => (a === chart ? copy : a)),
+export async function loadGatewayObjects(repo: string = root()): Promise<Loaded<K8sObject[]>> {
+  const chart = join(repo, 'charts', 'envoy-configs');
+  const values = join(repo, 'examples', 'deploy', GLOBAL_CLUSTER, 'envoy-configs', 'values.yaml');
+  if (!hasTemplates(chart))
+    throw new InputError(
+      `${relative(repo, chart)} has no Chart.yaml or no templates: the gateway is translated from its render.\nEither: restore charts/envoy-configs`,
+    );
+  if (!existsSync(values))
+    throw new InputError(
+      `${relative(repo, values)} is missing: the gateway is rendered with the example global cluster's values.\nEither: restore it, or enable envoy_configs for ${GLOBAL_CLUSTER} in examples/deploy/${GLOBAL_CLUSTER}/deploy.yaml and add its values`,
+    );
+  const args = ['template', 'envoy-configs', chart, '--namespace', GATEWAY_NAMESPACE, '-f', values];
+  const source = `helm ${args.map((a) => (a.startsWith('/') ? relative(repo, a) : a)).join(' ')}`;
+  const copy = gitChartCopy(chart);
+  try {
+    const r = await run(
+      toolPath('helm'),
+      args.map((a) => (a === chart ? copy : a)),
+      { reject: false },
+    );
+    if (r.exitCode !== 0)
+      throw new InputError(
+        `${source} failed (exit ${r.exitCode}):\n${r.stderr.trim().split('\n').slice(-10).join('\n')}`,
       );
-      return {
-        value: parseObjects(r.stdout, 'helm template'),
-        source: `helm ${args.map((a) => (a.startsWith('/') ? relative(root(), a) : a)).join(' ')}`,
-      };
-    } finally {
-      rmSync(copy, { recursive: true, force: true });
-    }
+    return { value: parseObjects(r.stdout, source), source };
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
   }
-  const f = join(packageDir, 'fixtures', 'envoy-configs.yaml');
-  return { value: parseObjects(readFileSync(f, 'utf8'), f), source: relative(root(), f) };
 }

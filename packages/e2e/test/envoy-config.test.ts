@@ -122,6 +122,27 @@ describe(translate, () => {
     expect(l.socket_options.map((o: { int_value: number }) => o.int_value)).toEqual([1, 300, 30, 3]);
   });
 
+  it('should turn a ClientTrafficPolicy timeout.tcp.idleTimeout into the tcp_proxy idle timeout of every chain', () => {
+    const policy = (idleTimeout: string): K8sObject => ({
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'ClientTrafficPolicy',
+      metadata: { name: 'idle', namespace: 'envoy-gateway' },
+      spec: { targetRefs: [{ kind: 'Gateway', name: 'gw' }], timeout: { tcp: { idleTimeout } } },
+    });
+    const objs = (p: K8sObject) => [
+      gateway([{ name: 'pg', port: 5432, protocol: 'TLS', tls: { mode: 'Passthrough' } }]),
+      route('db', 'db.example', 'db', 5432),
+      p,
+    ];
+    const t = translate(objs(policy('1h30m')), opts);
+    const l = (t.bootstrap.static_resources as { listeners: Record<string, Json>[] }).listeners[0]!;
+    expect(l.filter_chains[0].filters[0].typed_config.idle_timeout).toBe('5400s');
+    expect(l.socket_options).toBeUndefined();
+    expect(() => translate(objs(policy('an hour')), opts)).toThrow(
+      /ClientTrafficPolicy envoy-gateway\/idle: spec.timeout.tcp.idleTimeout "an hour" is not a duration/,
+    );
+  });
+
   describe('allowedRoutes and ReferenceGrant (Envoy Gateway attaches routes only where Gateway API allows)', () => {
     const gw = (allowedRoutes?: object): K8sObject => ({
       apiVersion: 'gateway.networking.k8s.io/v1',

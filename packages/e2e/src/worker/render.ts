@@ -2,13 +2,13 @@
  * The site's rendered nautobot-worker chart: `helm template` of `charts/nautobot-worker` with the example site's values
  * (`examples/deploy/site-iad3/nautobot-worker/values.yaml`) and the identity Argo CD passes inline
  * (`understack.site`/`understack.partition`, release `nautobot-worker`, namespace `nautobot`), exactly as the
- * argocd-understack Application does. While the example is absent, the chart's `ci/site-values.yaml` stands in (the
- * source is reported).
+ * argocd-understack Application does. A missing example values file is an error naming it (no stand-in).
  */
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { run, toolPath } from '@understack/scripts';
 import type { K8sObject } from '../envoy-config.js';
+import { InputError } from '../errors.js';
 import { parseObjects } from '../manifests.js';
 import { root } from '../paths.js';
 
@@ -28,10 +28,14 @@ export interface WorkerRender {
   values: string;
 }
 
-/** The values file the worker is rendered with: the example site's, else the chart's CI site values. */
-export function workerValuesFile(): string {
-  const example = join(root(), 'examples', 'deploy', WORKER_SITE.site, 'nautobot-worker', 'values.yaml');
-  return existsSync(example) ? example : join(root(), 'charts', 'nautobot-worker', 'ci', 'site-values.yaml');
+/** The values file the worker is rendered with: the example site's (an error naming it when it is missing). */
+export function workerValuesFile(repo: string = root()): string {
+  const example = join(repo, 'examples', 'deploy', WORKER_SITE.site, 'nautobot-worker', 'values.yaml');
+  if (!existsSync(example))
+    throw new InputError(
+      `${relative(repo, example)} is missing: the site worker is rendered from the example site's values.\nEither: restore it (git checkout -- ${relative(repo, example)}), or enable nautobot_worker for ${WORKER_SITE.site} in examples/deploy/${WORKER_SITE.site}/deploy.yaml and add its values`,
+    );
+  return example;
 }
 
 /** Renders the worker chart for the site (real helm from `.tools/bin`). */
@@ -50,7 +54,7 @@ export async function renderWorker(valuesFile = workerValuesFile()): Promise<Wor
   ];
   const r = await run(toolPath('helm'), args, { reject: false });
   if (r.exitCode !== 0)
-    throw new Error(
+    throw new InputError(
       `failed to render charts/nautobot-worker with ${relative(root(), valuesFile)}: helm exited ${r.exitCode}\n${r.stderr.trim().split('\n').slice(-10).join('\n')}`,
     );
   return {
