@@ -10,6 +10,8 @@
  *   - both Helm versions render the same objects (they differ only in blank lines between documents);
  *   - every Gateway listener is protocol TLS with tls.mode Passthrough and no certificateRefs (no key at the gateway),
  *     listener names are unique per Gateway, and no two listeners share port+hostname;
+ *   - with gateway.create: false (no Gateway rendered) every parentRef's sectionName is `tls-<port>`, the listener
+ *     naming the existing Gateway must follow;
  *   - every TLSRoute's parentRef names a rendered Gateway and one of its listeners (sectionName) whose port matches
  *     and whose hostname (when set) is one of the route's hostnames;
  *   - that listener's allowedRoutes admits the route's namespace (Same / All / Selector on kubernetes.io/metadata.name)
@@ -91,7 +93,12 @@ function check(objs) {
       const gNs = p.namespace ?? r.metadata.namespace;
       const g = gateways.find((x) => x.metadata.name === p.name && x.metadata.namespace === gNs);
       if (!g) {
-        out.push(`${id}: parentRef ${gNs}/${p.name} names no rendered Gateway`);
+        // gateway.create: false - the Gateway is managed elsewhere; the only contract is its listener naming.
+        if (gateways.length > 0) out.push(`${id}: parentRef ${gNs}/${p.name} names no rendered Gateway`);
+        else if (!/^tls-\d+$/.test(p.sectionName ?? ''))
+          out.push(
+            `${id}: parentRef to the existing Gateway ${gNs}/${p.name} has sectionName ${p.sectionName}, expected tls-<port>`,
+          );
         continue;
       }
       const l = (g.spec.listeners ?? []).find((x) => x.name === p.sectionName);
