@@ -21,6 +21,17 @@ export {
   validateSources,
 } from './application.js';
 export { defaultCacheDir, OutputCache } from './cache.js';
+export {
+  type AppOutcome,
+  type ClusterResult,
+  type DeployRepoOptions,
+  type DeployRepoResult,
+  discoverClusters,
+  type ProgressEvent,
+  renderCluster,
+  renderDeployRepo,
+} from './cluster.js';
+export { type AppDiff, diffRenders, type RenderDiff, unifiedDiff } from './diff.js';
 export { envsubst, goExpand } from './envsubst.js';
 export { asRenderError, formatError, RenderError, UsageError } from './errors.js';
 export {
@@ -32,6 +43,7 @@ export {
 } from './helm.js';
 export { buildKustomizeBuildArgs, buildKustomizeEdits } from './kustomize.js';
 export { splitYaml, toYaml } from './manifests.js';
+export { jsonStream, type RenderSummary, renderFiles, summarize, writeTree, yamlStream } from './output.js';
 export { CONFIG_FILE, normalizeRepoUrl, readChartRepoConfig } from './repos.js';
 export { Constraint, maxSatisfying, parseVersion } from './semver.js';
 export { Session, type SessionOptions, type ToolCommand } from './session.js';

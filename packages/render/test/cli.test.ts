@@ -3,7 +3,7 @@
  * error reporting that names cluster/app/source, the cache, Ctrl-C cleanup and the `diff` command.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -14,6 +14,7 @@ import { cleanupTemps, FIXTURES, gitInit, tempDir } from './helpers.js';
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(PKG, 'bin', 'understack-render.js');
 const UNDERSTACK = join(FIXTURES, 'understack');
+const ROOT = join(PKG, '..', '..');
 
 beforeAll(() => {
   // The bin shim runs dist/: build it so the test exercises the shipped entry point.
@@ -213,5 +214,70 @@ describe(main, () => {
     // worktrees are cleaned up
     expect(execFileSync('git', ['-C', root, 'worktree', 'list']).toString().trim().split('\n')).toHaveLength(1);
     mkdirSync(join(root, 'x'), { recursive: true });
+  });
+});
+
+describe('@understack/render (built package entry)', () => {
+  /** A consumer project whose node_modules links this package, as a workspace or npm install would. */
+  function consumer(): string {
+    const dir = tempDir('consumer-');
+    mkdirSync(join(dir, 'node_modules', '@understack'), { recursive: true });
+    symlinkSync(PKG, join(dir, 'node_modules', '@understack', 'render'), 'dir');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    return dir;
+  }
+
+  it('should export renderApplication, renderCluster, renderDeployRepo and the diff helpers by package name', async () => {
+    const dir = consumer();
+    const r = await execa(
+      'node',
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('@understack/render'); console.log(Object.keys(m).join(' '))",
+      ],
+      { cwd: dir, reject: false },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    const names = r.stdout.split(' ');
+    for (const n of ['renderApplication', 'renderCluster', 'renderDeployRepo', 'diffRenders', 'renderFiles']) {
+      expect(names).toContain(n);
+    }
+  });
+
+  it('should compile and run the README library example against the built package', async () => {
+    const dir = consumer();
+    const readme = readFileSync(join(PKG, 'README.md'), 'utf8');
+    const example = /## Library\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example, 'README.md has a ```ts block under ## Library').toBeDefined();
+    writeFileSync(join(dir, 'example.ts'), example ?? '');
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          types: ['node'],
+          typeRoots: [join(PKG, 'node_modules', '@types')],
+          outDir: 'out',
+        },
+        files: ['example.ts'],
+      }),
+    );
+    const tsc = await execa(join(PKG, 'node_modules', '.bin', 'tsc'), ['-p', dir], { reject: false });
+    expect(tsc.exitCode, tsc.stdout + tsc.stderr).toBe(0);
+    // Run from the repository root, as the README says, so 'examples/deploy' resolves.
+    const run = await execa('node', [join(dir, 'out', 'example.js')], {
+      cwd: ROOT,
+      reject: false,
+      env: { XDG_CACHE_HOME: tempDir('cache-') },
+    });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toMatch(/^true site-iad3: \d+ apps$/);
+    expect(run.stdout).toMatch(/site-iad3-nautobot-worker \d+ resources/);
+    expect(lines.at(-1)).toMatch(/^[1-9]\d* 0 \[\]$/);
   });
 });
