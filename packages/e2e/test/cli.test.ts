@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { loadCases } from '../src/cases/index.js';
 import { EXIT, exitCode, HELP, main, parseCli } from '../src/cli.js';
 import { probeDocker } from '../src/docker.js';
+import type { ProcessTier } from '../src/process/tier.js';
 import { type RunReport, selectCases } from '../src/runner.js';
+import { createTier } from '../src/tiers.js';
+import { migratedSnapshot } from '../src/worker/nautobot.js';
 
 const dockerOk = (await probeDocker()).ok;
 
@@ -92,5 +95,19 @@ describe(main, () => {
 
   it.skipIf(dockerOk)('should fail (exit 2) instead of skipping when Docker is required and absent', async () => {
     expect(await main(['--tier', 'containers', '--require-docker', '--only', 'pg-unknown-sni'])).toBe(EXIT.usage);
+  });
+});
+
+describe(createTier, () => {
+  it('should build the process tier on the migrated snapshot when the cache has one, so CLI runs are warm', async () => {
+    const t = createTier('process') as ProcessTier;
+    const cold = createTier('process', { postgresDataDir: null }) as ProcessTier;
+    try {
+      expect(t.opts.postgresDataDir).toBe(migratedSnapshot());
+      expect(cold.opts.postgresDataDir).toBeUndefined();
+    } finally {
+      await t.down(); // never up: removes the run folder and the exit hook
+      await cold.down();
+    }
   });
 });

@@ -430,9 +430,7 @@ export async function siteCheck(tier: ProcessTier, variant: PodVariant): Promise
 
 /**
  * The migrated snapshot for this Nautobot/PostgreSQL, if the cache has one: pass it as `postgresDataDir` when
- * building a process tier so warm runs skip `migrate`.
- * TODO(H4): src/tiers.ts `createTier('process')` should pass `postgresDataDir: migratedSnapshot()`; until then a CLI
- * run of the worker/fault groups migrates in the run (cold) — the vitest files and the bench already do it.
+ * building a process tier so warm runs skip `migrate` (`createTier('process')`, the vitest files and the bench do).
  */
 export function migratedSnapshot(): string | undefined {
   const snap = snapshotDir(postgresVersion());
