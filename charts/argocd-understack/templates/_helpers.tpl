@@ -7,13 +7,19 @@ finalizer, project, destination and sync policy are written once.
 {{/*
 isEnabled: "true" when the scope's kill switch AND the component's flag are on, else "".
 Argument: (list $ "<scope>" "<component_key>"). The flag is `enabled`, or for components with the installApp /
-installConfigs split, either of those. A component missing from the values is disabled.
+installConfigs split, either of those. A component missing from the values is disabled. Only a boolean true counts:
+a quoted "false" is a non-empty string (validate.yaml rejects it with the fix; this keeps it off when that is bypassed).
 */}}
 {{- define "argocd-understack.isEnabled" -}}
 {{- $root := index . 0 -}}
 {{- $scope := index $root.Values (index . 1) | default dict -}}
 {{- $c := index $scope (index . 2) | default dict -}}
-{{- if and $scope.enabled (or $c.enabled $c.installApp $c.installConfigs) -}}true{{- end -}}
+{{- $on := dict -}}
+{{- range $k := list "enabled" "installApp" "installConfigs" -}}
+{{- $v := index $c $k -}}
+{{- $_ := set $on $k (and (kindIs "bool" $v) $v) -}}
+{{- end -}}
+{{- if and (kindIs "bool" $scope.enabled) $scope.enabled (or $on.enabled $on.installApp $on.installConfigs) -}}true{{- end -}}
 {{- end }}
 
 {{/*
@@ -204,17 +210,37 @@ values.schema.json (tests/known-keys.mjs; `pnpm test` fails on drift; `pnpm gene
 {{- end -}}
 {{- range $scope := list "global" "site" -}}
 {{- $values := index $.Values $scope -}}
+{{- if not (or (kindIs "map" $values) (kindIs "invalid" $values)) -}}
+{{- fail (printf "%s: must be a map of components in %s, not %s %v. Either: write `%s:` with `enabled: true` and the components below it, or remove it." $scope $file (kindOf $values) $values $scope) -}}
+{{- end -}}
 {{- if kindIs "map" $values -}}
 {{- $components := index $known $scope -}}
 {{- range $name, $c := $values -}}
 {{- include "argocd-understack.knownKey" (dict "path" (printf "%s." $scope) "key" $name "known" (append (keys $components) "enabled") "file" $file) -}}
-{{- if and (ne $name "enabled") (kindIs "map" $c) -}}
-{{- range $k, $_ := $c -}}
+{{- if eq $name "enabled" -}}
+{{- include "argocd-understack.flag" (dict "path" (printf "%s.enabled" $scope) "value" $c "file" $file) -}}
+{{- else if kindIs "map" $c -}}
+{{- range $k, $v := $c -}}
 {{- include "argocd-understack.knownKey" (dict "path" (printf "%s.%s." $scope $name) "key" $k "known" (index $components $name) "file" $file) -}}
+{{- if has $k (list "enabled" "installApp" "installConfigs") -}}
+{{- include "argocd-understack.flag" (dict "path" (printf "%s.%s.%s" $scope $name $k) "value" $v "file" $file) -}}
+{{- end -}}
+{{- end -}}
+{{- else if not (kindIs "invalid" $c) -}}
+{{- fail (printf "%s.%s: must be a map in %s, not %s %v. Either: write `%s: {enabled: true}` (or installApp/installConfigs), or set it to null to disable it." $scope $name $file (kindOf $c) $c $name) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- end }}
+
+{{/*
+flag: fails unless .value is a boolean (or null). A quoted "false" is a non-empty string, which Go templates treat as
+true: it would switch a component ON. values.schema.json rejects it too; this covers helm.skipSchemaValidation.
+*/}}
+{{- define "argocd-understack.flag" -}}
+{{- if not (or (kindIs "bool" .value) (kindIs "invalid" .value)) -}}
+{{- fail (printf "%s: must be true or false in %s, not %s %q. A quoted value is a string, and any non-empty string (even \"false\") would switch it on. Either: write %s: %s (no quotes), or remove it." .path .file (kindOf .value) (toString .value) (.path | splitList "." | last) (ternary "false" "true" (has (lower (toString .value)) (list "false" "no" "off" "0" ""))) ) -}}
 {{- end -}}
 {{- end }}
 

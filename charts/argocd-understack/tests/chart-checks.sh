@@ -44,6 +44,18 @@ expect_fail "should fail suggesting enabled when a component flag is misspelt" \
 expect_fail "should fail suggesting the top-level key when a truncated one is unknown" \
   'deploy_ur: unknown key in clusters/site-iad3/deploy.yaml: did you mean deploy_url?' \
   "${base[@]}" --set deploy_path_prefix=clusters --set deploy_ur=x
+expect_fail "should fail naming the fix when a component flag is the string \"false\" (it would count as on)" \
+  'site.nautobot_worker.enabled: must be true or false in site-iad3/deploy.yaml, not string "false". A quoted value is a string, and any non-empty string (even "false") would switch it on. Either: write enabled: false (no quotes), or remove it.' \
+  "${base[@]}" --set-string site.nautobot_worker.enabled=false
+expect_fail "should fail naming the fix when a scope kill switch is not a boolean" \
+  'site.enabled: must be true or false in site-iad3/deploy.yaml, not string "yes".' \
+  "${base[@]}" --set-string site.enabled=yes
+expect_fail "should fail naming the fix when a scope is not a map" \
+  'site: must be a map of components in site-iad3/deploy.yaml, not bool true. Either:' \
+  --set deploy_url=https://git.example.com/ops/deploy.git --set site=true
+expect_fail "should fail naming the fix when a component is not a map" \
+  'site.nautobot_worker: must be a map in site-iad3/deploy.yaml, not bool true. Either: write `nautobot_worker: {enabled: true}`' \
+  --set deploy_url=https://git.example.com/ops/deploy.git --set site.enabled=true --set site.nautobot_worker=true
 expect_fail "should fail listing the component's keys when an unknown key resembles none" \
   'global.nautobot.replicas: unknown key in site-iad3/deploy.yaml: known here: chartVersion, enabled, nautobot_config.' \
   "${base[@]}" --set global.nautobot.replicas=2
