@@ -1,3 +1,5 @@
+import { redactUrls } from './redact.js';
+
 /**
  * One error hierarchy for the renderer. Every error carries a stable `code` and, where a user can act, a `hint`
  * listing the fixes. The CLI decides the exit status from the class: {@link UsageError} exits 2, every other
@@ -12,11 +14,15 @@ export class RenderError extends Error {
     readonly code: string,
     message: string,
     /** How to fix it: printed after the message, usually as an `Either:` list. */
-    readonly hint?: string,
+    hint?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    // Credentials in repository URLs never reach a message, whichever code path built it.
+    super(redactUrls(message), options);
+    this.hint = hint === undefined ? undefined : redactUrls(hint);
   }
+  /** How to fix it: printed after the message, usually as an `Either:` list. */
+  readonly hint?: string;
 }
 
 /** Wrong command-line usage or unreadable input (exit code 2). */

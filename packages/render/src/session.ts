@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Hasher, type OutputCache, sha256 } from './cache.js';
 import { RenderError } from './errors.js';
 import { parseUserYaml } from './manifests.js';
-import { formatCommand } from './redact.js';
+import { formatCommand, redactText, secretValues } from './redact.js';
 
 /** One helm/kustomize invocation as the renderer issued it. */
 export interface ToolCommand {
@@ -243,6 +243,8 @@ export class Session {
       }
       const result = await spawnCollect(spec.bin, spec.args, spec.cwd, { ...this.baseEnv, ...extra });
       const exitCode = result.exitCode;
+      // Tools echo their arguments (URLs with user:password, --password values) in errors: scrub before anyone prints.
+      const stderr = redactText(result.stderr, secretValues(spec.args));
       this.commands.push({
         bin: spec.bin,
         args: spec.args,
@@ -255,11 +257,11 @@ export class Session {
         ...(this.options.recordOutputs ? { stdout: result.stdout } : {}),
       });
       if (exitCode !== 0) {
-        if (spec.allowFailure) return { stdout: result.stdout, stderr: result.stderr, exitCode, cached: false };
-        throw toolFailure(display, exitCode, result.stderr);
+        if (spec.allowFailure) return { stdout: result.stdout, stderr, exitCode, cached: false };
+        throw toolFailure(display, exitCode, stderr);
       }
       if (key && this.cache) this.cache.set(key, result.stdout);
-      return { stdout: result.stdout, stderr: result.stderr, exitCode, cached: false };
+      return { stdout: result.stdout, stderr, exitCode, cached: false };
     } finally {
       if (home && !this.keep) rmSync(home, { recursive: true, force: true });
       this.release();
@@ -328,6 +330,6 @@ function spawnCollect(
 
 /** A child-process failure: the (redacted) command, exit code and the tail of stderr. */
 export function toolFailure(display: string, exitCode: number, stderr: string): RenderError {
-  const tail = stderr.trim().split('\n').slice(-15).join('\n');
+  const tail = redactText(stderr).trim().split('\n').slice(-15).join('\n');
   return new RenderError('E_TOOL_FAILED', `\`${display}\` failed exit status ${exitCode}: ${tail}`);
 }
