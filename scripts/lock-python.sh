@@ -2,7 +2,14 @@
 # Usage: bash scripts/lock-python.sh
 # Re-resolves requirements.txt in a scratch virtualenv and writes every transitive pin to requirements.lock,
 # which `pnpm tools:install` uses as pip constraints so every machine gets the same Python packages.
+# Needs python3 with its venv module and network access to PyPI. Takes no options except --help.
 set -euo pipefail
+for arg in "$@"; do
+  case "$arg" in
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "lock-python: unknown option $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -2,12 +2,13 @@
 # Usage: bash scripts/setup.sh [--no-system] [--no-build]
 #
 # Takes a fresh machine (a clone, Node >= 20 with npm, root or sudo for system packages) to a working checkout:
-#   1. Debian packages the tests need (redis-server, openssl, iproute2, util-linux), via apt-get as root or sudo;
+#   1. Debian packages, via apt-get as root or sudo, only those missing: python3 + python3-venv (the .venv),
+#      redis-server, openssl, iproute2 (e2e tier), util-linux (flock), git;
 #   2. pnpm at the version pinned in package.json#packageManager, then `pnpm install`;
 #   3. `pnpm tools:install`: helm, helm3, kustomize, kind, helm-unittest (download, else go install) and .venv/;
 #   4. `pnpm build`.
-# Every step is idempotent: a second run only checks. --no-system skips step 1 (no root needed; the e2e tier
-# then needs redis-server on PATH from elsewhere).
+# Every step is idempotent: a second run only checks. --no-system skips step 1 (no root needed; python3 with its
+# venv module, and for the e2e tier redis-server, must then come from elsewhere).
 set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
@@ -19,7 +20,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-system) system=0 ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,6 +37,12 @@ echo "node $(node --version)" >&2
 if [ "$system" = 1 ]; then
   step "system packages"
   need=()
+  if ! command -v python3 >/dev/null; then
+    need+=(python3 python3-venv)
+  elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    echo "python3 cannot create virtualenvs (no venv/ensurepip module): adding python3-venv" >&2
+    need+=(python3-venv)
+  fi
   command -v redis-server >/dev/null || need+=(redis-server)
   command -v openssl >/dev/null || need+=(openssl)
   command -v ip >/dev/null || need+=(iproute2)
@@ -50,7 +57,7 @@ if [ "$system" = 1 ]; then
     # RUNLEVEL=1 keeps Debian's maintainer scripts from starting a system redis: the tests start their own.
     $sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
-    echo "all present: redis-server openssl iproute2 util-linux git" >&2
+    echo "all present: python3 python3-venv redis-server openssl iproute2 util-linux git" >&2
   fi
 fi
 
@@ -68,7 +75,8 @@ fi
 echo "pnpm $(pnpm --version)" >&2
 
 step "pnpm install"
-if [ "${CI:-}" = "true" ]; then pnpm install --frozen-lockfile --reporter=append-only; else pnpm install --reporter=append-only; fi
+case "${CI:-}" in ""|false|0) ci=0 ;; *) ci=1 ;; esac
+if [ "$ci" = 1 ]; then pnpm install --frozen-lockfile --reporter=append-only; else pnpm install --reporter=append-only; fi
 
 step "pinned tools and Python virtualenv"
 pnpm -s tools:install

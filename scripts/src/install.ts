@@ -7,17 +7,30 @@
  *   3. the official release download (laptops), checked against its published sha256 where there is one;
  *   4. `go install <package>@v<version>` (machines that reach only the Go module proxy);
  *   5. otherwise a {@link ToolError} that lists what is missing and how to install it.
- * Every install is built in `.tools/tmp/` and renamed into place, so an interrupted run never leaves a half-written
- * binary on PATH and the next run repairs it. The Python virtualenv is rebuilt only when the requirements change.
+ * Every install is built in this run's own folder under `.tools/tmp/`, its version checked, and only then renamed into
+ * place, so an interrupted run never leaves a half-written or wrong binary on PATH. The next run repairs what an
+ * interrupted one left: it removes temp files of runs that are no longer alive (never those of a concurrent run) and
+ * recreates a virtualenv that has no pip. The virtualenv is rebuilt only when the requirements or python3 change.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { run } from './run.js';
-import { expandPin, loadPins, repoRoot, ToolError, type ToolPin, toolDirs } from './tools.js';
+import {
+  expandPin,
+  loadPins,
+  pluginVersionSync,
+  repoRoot,
+  systemPython,
+  ToolError,
+  type ToolPin,
+  toolDirs,
+  venvStamp,
+  venvStampFile,
+} from './tools.js';
 
 /** What happened to one tool. */
 export interface InstallResult {
@@ -57,24 +70,60 @@ export async function probeVersion(path: string, pin: ToolPin): Promise<string |
   }
 }
 
-async function pluginVersion(dir: string, pin: ToolPin): Promise<string | undefined> {
-  try {
-    const yaml = await readFile(join(dir, 'plugin.yaml'), 'utf8');
-    await stat(join(dir, pin.bin));
-    return /^version:\s*"?([^"\s]+)"?/m.exec(yaml)?.[1];
-  } catch {
-    return undefined;
-  }
-}
-
 function pathCandidates(name: string, pin: ToolPin, exclude: string[]): string[] {
   const names = [...new Set([pin.bin, name.replace(/\d+$/, '')])];
   const dirs = (process.env['PATH'] ?? '').split(delimiter).filter((d) => d && !exclude.includes(d));
   return dirs.flatMap((d) => names.map((n) => join(d, n))).filter((p) => existsSync(p));
 }
 
+/** A name no other run uses: `<base>.<pid>.<random>`; the pid tells a later run whether its owner is still alive. */
 function tmpName(dir: string, base: string): string {
   return join(dir, `${base}.${process.pid}.${randomBytes(4).toString('hex')}`);
+}
+
+/** Whether a process with this id exists (EPERM: it exists but belongs to someone else). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what interrupted runs left behind: their folders under `.tools/tmp/` and half-made links
+ * `.tools/bin/.<bin>.<pid>.<random>`. Entries of a run that is still alive (a concurrent install) are kept.
+ */
+export async function sweepStale(root: string): Promise<string[]> {
+  const dirs = toolDirs(root);
+  const removed: string[] = [];
+  for (const [dir, dotOnly] of [
+    [dirs.tmp, false],
+    [dirs.bin, true],
+  ] as const) {
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    for (const entry of entries) {
+      if (dotOnly && !entry.startsWith('.')) continue;
+      const pid = /\.(\d+)\.[0-9a-f]{8}$/.exec(entry)?.[1];
+      if (pid === undefined || alive(Number(pid))) continue;
+      await rm(join(dir, entry), { recursive: true, force: true });
+      removed.push(join(dir, entry));
+    }
+  }
+  return removed;
+}
+
+/** Fails unless `path` reports the pinned version (tools without a version command pass). */
+async function verifyVersion(path: string, pin: ToolPin, source: string): Promise<void> {
+  if (!pin.versionArgs) return;
+  const got = await probeVersion(path, pin);
+  if (got !== pin.version) {
+    throw new Error(
+      `${source} produced version ${got ?? '(none reported)'}, ${pin.version} wanted; nothing was installed`,
+    );
+  }
 }
 
 async function download(url: string, dest: string): Promise<void> {
@@ -121,24 +170,52 @@ export function goBinaryName(pkg: string): string {
   return /^v\d+$/.test(last) && parts.length ? parts.pop()! : last;
 }
 
+/** `1.26.8` / `go1.26` -> [1, 26, 8]. */
+function goVersionParts(v: string): number[] {
+  return (/(\d+(?:\.\d+)*)/.exec(v)?.[1] ?? '0').split('.').map(Number);
+}
+
+/** Whether Go version `have` is at least `want` (`1.26` <= `go1.26.0`). */
+export function goAtLeast(have: string, want: string): boolean {
+  const a = goVersionParts(have);
+  const b = goVersionParts(want);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
 /** `go install` into a private GOBIN, then moved to `staged`. */
 async function goInstall(pin: ToolPin, staged: string, work: string, log: (l: string) => void): Promise<string> {
   const go = pin.go!;
   const spec = `${go.package}@v${pin.version}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, GOBIN: work, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+  let goEnv: string[];
+  try {
+    goEnv = (await run('go', ['env', 'GOVERSION', 'GOTOOLCHAIN', 'GOFLAGS'], { timeout: 60_000 })).stdout.split('\n');
+  } catch (cause) {
+    if (/ENOENT/.test(String(cause))) throw new Error('`go` is not on PATH', { cause });
+    throw cause;
+  }
+  const [goVersion = '', toolchain = '', goFlags = ''] = goEnv.map((l) => l.trim());
+  if (go.minGo && !goAtLeast(goVersion, go.minGo)) {
+    if (toolchain === 'local' || toolchain.endsWith('+local')) {
+      throw new Error(
+        `${spec} needs Go >= ${go.minGo} (its go.mod says so), found ${goVersion} with GOTOOLCHAIN=${toolchain}: ` +
+          `install Go >= ${go.minGo} (https://go.dev/dl), or set GOTOOLCHAIN=auto so go downloads it from the module proxy`,
+      );
+    }
+    log(`  ${goVersion} is older than the Go ${go.minGo} ${spec} needs: GOTOOLCHAIN=${toolchain} lets go download it`);
+  }
+  // Append to the user's GOFLAGS (e.g. go.env's -buildvcs=false) instead of replacing them.
+  const flags = [goFlags, goFlags.includes('-mod=') ? '' : '-mod=mod'].filter(Boolean).join(' ');
+  const env: NodeJS.ProcessEnv = { ...process.env, GOBIN: work, CGO_ENABLED: '0', GOFLAGS: flags };
   if (go.noSumDb) env['GONOSUMDB'] = [process.env['GONOSUMDB'], go.noSumDb].filter(Boolean).join(',');
   const args = ['install', '-trimpath'];
   if (go.ldflags) args.push('-ldflags', expandPin(go.ldflags, pin.version));
   args.push(spec);
   log(`  go ${args.join(' ')}  (first build takes a minute or two; later builds reuse Go's cache)`);
-  try {
-    await run('go', args, { env, timeout: 30 * 60_000 });
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT' || /ENOENT/.test(String(cause))) {
-      throw new Error('`go` is not on PATH', { cause });
-    }
-    throw cause;
-  }
+  await run('go', args, { env, timeout: 30 * 60_000 });
   if (go.moduleSum) {
     const module = go.noSumDb ?? go.package;
     const { stdout } = await run('go', ['env', 'GOMODCACHE'], { env });
@@ -157,12 +234,41 @@ async function placeBinary(staged: string, final: string): Promise<void> {
   await rename(staged, final); // atomic on one filesystem: the old binary stays usable until this instant
 }
 
-async function installBinary(
-  name: string,
-  pin: ToolPin,
-  opts: Required<Pick<InstallOptions, 'noDownload' | 'log' | 'checkOnly'>>,
-  root: string,
-): Promise<InstallResult> {
+type StepOptions = Required<Pick<InstallOptions, 'noDownload' | 'log' | 'checkOnly'>> & {
+  /** This run's own temp folder under `.tools/tmp/`. */
+  runDir: string;
+};
+
+/** Download, else go install, into `staged`; the binary's version is checked before this returns. */
+async function obtain(name: string, pin: ToolPin, staged: string, work: string, opts: StepOptions) {
+  const attempts: string[] = [];
+  if (pin.download && !opts.noDownload) {
+    try {
+      opts.log(`  downloading ${expandPin(pin.download.url, pin.version)}`);
+      const detail = await downloadTool(pin, staged, work);
+      await verifyVersion(staged, pin, 'the download');
+      return { detail, status: 'downloaded' as const, attempts };
+    } catch (error) {
+      const reason = (error as Error).cause ? String((error as Error).cause) : (error as Error).message;
+      attempts.push(`download: ${reason}`);
+      opts.log(`  download unavailable (${reason}); falling back to go install`);
+      await rm(staged, { force: true });
+    }
+  }
+  if (pin.go) {
+    try {
+      const detail = await goInstall(pin, staged, work, opts.log);
+      await verifyVersion(staged, pin, 'go install');
+      return { detail, status: 'built' as const, attempts };
+    } catch (error) {
+      attempts.push(`go install: ${(error as Error).message.split('\n').slice(0, 6).join(' | ')}`);
+    }
+  }
+  if (!pin.download && !pin.go) attempts.push(`scripts/tools.json names no download or go package for ${name}`);
+  return { attempts };
+}
+
+async function installBinary(name: string, pin: ToolPin, opts: StepOptions, root: string): Promise<InstallResult> {
   const started = Date.now();
   const dirs = toolDirs(root);
   const final = join(dirs.bin, pin.bin);
@@ -178,13 +284,19 @@ async function installBinary(
   const current = existsSync(final) ? await probeVersion(final, pin) : undefined;
   if (current === pin.version) return result('present', 'already installed');
 
+  const where = existsSync(final) ? `.tools/bin/${pin.bin} reports ${current ?? 'no version'}` : `not in .tools/bin`;
   const found: string[] = [];
   for (const candidate of pathCandidates(name, pin, [dirs.bin])) {
     const version = await probeVersion(candidate, pin);
     found.push(`${candidate} (${version ?? 'unknown version'})`);
     if (version === pin.version) {
-      if (opts.checkOnly) return result('linked', `on PATH at ${candidate}; run \`pnpm tools:install\` to link it`);
-      await mkdir(dirs.bin, { recursive: true });
+      if (opts.checkOnly) {
+        // Every script calls .tools/bin/<bin>, so a matching binary elsewhere on PATH is not enough.
+        return result(
+          'failed',
+          `${name} ${pin.version} wanted, ${where}; ${candidate} on PATH has it: run \`pnpm tools:install\` to link it`,
+        );
+      }
       const link = tmpName(dirs.bin, `.${pin.bin}`);
       await symlink(candidate, link);
       await placeBinary(link, final);
@@ -192,53 +304,43 @@ async function installBinary(
     }
   }
 
-  const where = current ? `.tools/bin has ${current}` : 'not in .tools/bin';
-  const seen = found.length ? `; on PATH: ${found.join(', ')}` : '';
-  if (opts.checkOnly) return result('failed', `${name} ${pin.version} wanted, ${where}${seen}`);
+  const seen = found.length ? `; on PATH: ${found.join(', ')} (not used: wrong version)` : '';
+  if (opts.checkOnly)
+    return result('failed', `${name} ${pin.version} wanted, ${where}${seen}: run \`pnpm tools:install\``);
 
-  await mkdir(dirs.tmp, { recursive: true });
-  const work = tmpName(dirs.tmp, name);
+  const work = join(opts.runDir, name);
   await mkdir(work, { recursive: true });
   const staged = join(work, '.staged');
-  const attempts: string[] = [];
   try {
-    if (pin.download && !opts.noDownload) {
-      try {
-        opts.log(`  downloading ${expandPin(pin.download.url, pin.version)}`);
-        const detail = await downloadTool(pin, staged, work);
-        await placeBinary(staged, final);
-        return result('downloaded', detail);
-      } catch (error) {
-        const reason = (error as Error).cause ? String((error as Error).cause) : (error as Error).message;
-        attempts.push(`download: ${reason}`);
-        opts.log(`  download unavailable (${reason}); falling back to go install`);
-      }
-    }
-    if (pin.go) {
-      try {
-        const detail = await goInstall(pin, staged, work, opts.log);
-        await placeBinary(staged, final);
-        return result('built', detail);
-      } catch (error) {
-        attempts.push(`go install: ${(error as Error).message.split('\n').slice(0, 6).join(' | ')}`);
-      }
-    }
-    return result('failed', `${name} ${pin.version} wanted, ${where}${seen}. Tried: ${attempts.join('; ')}`);
+    const got = await obtain(name, pin, staged, work, opts);
+    if (!got.status)
+      return result('failed', `${name} ${pin.version} wanted, ${where}${seen}. Tried: ${got.attempts.join('; ')}`);
+    await placeBinary(staged, final);
+    return result(got.status, got.detail);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The plugin.yaml the installer writes for a Helm plugin binary (no hooks, no downloaders: just the command). */
+export function pluginYaml(pin: ToolPin): string {
+  return [
+    '# Written by scripts/src/install.ts (pnpm tools:install): helm-unittest built or downloaded at the pinned version.',
+    `name: "${pin.plugin}"`,
+    `version: "${pin.version}"`,
+    'usage: "unit test helm charts (helm-unittest)"',
+    'description: "helm-unittest, installed by the project tool installer"',
+    'ignoreFlags: false',
+    `command: "$HELM_PLUGIN_DIR/${pin.bin}"`,
+    '',
+  ].join('\n');
 }
 
 /**
  * Installs the helm-unittest plugin: its binary (downloaded or built like any tool) plus a plugin.yaml of our own,
  * assembled in a staging folder and renamed into `.tools/helm-plugins/<plugin>`.
  */
-async function installHelmPlugin(
-  name: string,
-  pin: ToolPin,
-  opts: Required<Pick<InstallOptions, 'noDownload' | 'log' | 'checkOnly'>>,
-  root: string,
-): Promise<InstallResult> {
+async function installHelmPlugin(name: string, pin: ToolPin, opts: StepOptions, root: string): Promise<InstallResult> {
   const started = Date.now();
   const dirs = toolDirs(root);
   const pluginDir = join(dirs.plugins, pin.plugin!);
@@ -250,72 +352,51 @@ async function installHelmPlugin(
     detail,
     ms: Date.now() - started,
   });
-  const current = await pluginVersion(pluginDir, pin);
+  const current = pluginVersionSync(pluginDir, pin);
   if (current === pin.version) return done('present', 'already installed');
-  if (opts.checkOnly) return done('failed', `${name} ${pin.version} wanted, found ${current ?? 'none'}`);
+  if (opts.checkOnly) {
+    return done(
+      'failed',
+      `${name} ${pin.version} wanted, found ${current ?? 'none'} in ${pluginDir}: run \`pnpm tools:install\``,
+    );
+  }
 
-  await mkdir(dirs.tmp, { recursive: true });
-  const work = tmpName(dirs.tmp, name);
+  const work = join(opts.runDir, name);
   const staging = join(work, 'plugin');
   await mkdir(staging, { recursive: true });
-  const attempts: string[] = [];
-  let detail = '';
   try {
     const staged = join(work, '.staged');
-    if (pin.download && !opts.noDownload) {
-      try {
-        opts.log(`  downloading ${expandPin(pin.download.url, pin.version)}`);
-        detail = await downloadTool(pin, staged, work);
-      } catch (error) {
-        const reason = (error as Error).cause ? String((error as Error).cause) : (error as Error).message;
-        attempts.push(`download: ${reason}`);
-        opts.log(`  download unavailable (${reason}); falling back to go install`);
-      }
-    }
-    if (!detail && pin.go) {
-      try {
-        detail = await goInstall(pin, staged, work, opts.log);
-      } catch (error) {
-        attempts.push(`go install: ${(error as Error).message.split('\n').slice(0, 6).join(' | ')}`);
-      }
-    }
-    if (!detail) return done('failed', `${name} ${pin.version}: ${attempts.join('; ')}`);
+    const got = await obtain(name, pin, staged, work, opts);
+    if (!got.status) return done('failed', `${name} ${pin.version}: ${got.attempts.join('; ')}`);
     await rename(staged, join(staging, pin.bin));
-    await writeFile(
-      join(staging, 'plugin.yaml'),
-      [
-        '# Written by scripts/src/install.ts (pnpm tools:install): helm-unittest built or downloaded at the pinned version.',
-        `name: "${pin.plugin}"`,
-        `version: "${pin.version}"`,
-        'usage: "unit test helm charts (helm-unittest)"',
-        'description: "helm-unittest, installed by the project tool installer"',
-        'ignoreFlags: false',
-        `command: "$HELM_PLUGIN_DIR/${pin.bin}"`,
-        '',
-      ].join('\n'),
-    );
+    await writeFile(join(staging, 'plugin.yaml'), pluginYaml(pin));
     await mkdir(dirs.plugins, { recursive: true });
     // Swap folders: move the old one aside first (rename cannot replace a non-empty folder), then the new one in.
-    const old = tmpName(dirs.tmp, `${name}-old`);
+    const old = join(work, 'old');
     if (existsSync(pluginDir)) await rename(pluginDir, old);
     await rename(staging, pluginDir);
-    await rm(old, { recursive: true, force: true });
-    return done(detail.startsWith('built') ? 'built' : 'downloaded', detail);
+    return done(got.status, got.detail);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-/** Stamp that says which requirements the virtualenv was built from. */
-async function requirementsStamp(root: string): Promise<string> {
-  const hash = createHash('sha256');
-  for (const f of ['requirements.txt', 'requirements.lock']) {
-    const file = join(root, f);
-    if (existsSync(file)) hash.update(await readFile(file));
-  }
-  const { stdout } = await run('python3', ['--version'], { reject: false });
-  hash.update(stdout);
-  return hash.digest('hex');
+/** Oldest Python that Nautobot 3 (requirements.txt) supports. */
+export const MIN_PYTHON = '3.10';
+
+const PYTHON_FIX = 'Debian/Ubuntu: `sudo apt-get install -y python3 python3-venv` (scripts/setup.sh does this)';
+
+/**
+ * Why the virtualenv must be recreated rather than reused, or undefined when it can be reused: an interrupted
+ * `python3 -m venv` leaves `.venv/bin/python` without pip; a venv whose base interpreter was removed no longer runs.
+ */
+async function venvProblem(venv: string): Promise<string | undefined> {
+  if (!existsSync(venv)) return undefined;
+  if (!existsSync(join(venv, 'bin', 'python'))) return 'it has no bin/python';
+  if (!existsSync(join(venv, 'bin', 'pip'))) return 'it has no bin/pip: an earlier install was interrupted';
+  const probe = await run(join(venv, 'bin', 'python'), ['-c', 'import pip'], { reject: false, timeout: 60_000 });
+  if (probe.exitCode !== 0) return 'its python does not run or cannot import pip (was its base python3 removed?)';
+  return undefined;
 }
 
 /** Creates or refreshes `.venv` from requirements.txt (+ requirements.lock as constraints). */
@@ -325,7 +406,7 @@ export async function installPython(
 ): Promise<InstallResult> {
   const started = Date.now();
   const dirs = toolDirs(root);
-  const stampFile = join(dirs.venv, '.understack-requirements.sha256');
+  const stampFile = venvStampFile(root);
   const done = (status: InstallResult['status'], detail: string): InstallResult => ({
     tool: 'python',
     version: 'requirements.txt',
@@ -334,16 +415,43 @@ export async function installPython(
     detail,
     ms: Date.now() - started,
   });
-  const want = await requirementsStamp(root);
+  const want = venvStamp(root);
   const have = existsSync(stampFile) ? (await readFile(stampFile, 'utf8')).trim() : '';
-  if (have === want && existsSync(join(dirs.venvBin, 'python'))) return done('present', 'virtualenv up to date');
-  if (opts.checkOnly) return done('failed', '.venv is missing or older than requirements.txt');
+  const complete = existsSync(join(dirs.venvBin, 'python')) && existsSync(join(dirs.venvBin, 'pip'));
+  if (have === want && complete) return done('present', 'virtualenv up to date');
+  if (opts.checkOnly) {
+    return done('failed', '.venv is missing, incomplete or older than requirements.txt: run `pnpm tools:install`');
+  }
+
+  const python = systemPython(root);
+  if (!python) return done('failed', `python3 (>= ${MIN_PYTHON}) is not on PATH: install it. ${PYTHON_FIX}`);
+  const check = await run(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2]); import venv, ensurepip'], {
+    reject: false,
+    timeout: 60_000,
+  });
+  const pyVersion = check.stdout.trim().split('\n')[0] ?? '';
+  if (pyVersion && !goAtLeast(pyVersion, MIN_PYTHON)) {
+    return done('failed', `${python} is Python ${pyVersion}, Nautobot needs >= ${MIN_PYTHON}: install a newer python3`);
+  }
+  if (check.exitCode !== 0) {
+    const missing = /No module named '?(\w+)/.exec(check.stderr)?.[1] ?? 'venv';
+    return done('failed', `${python} cannot create a virtualenv: its \`${missing}\` module is missing. ${PYTHON_FIX}`);
+  }
   try {
-    if (!existsSync(join(dirs.venvBin, 'python'))) {
-      opts.log('  python3 -m venv .venv');
-      await run('python3', ['-m', 'venv', dirs.venv]);
-    }
     await rm(stampFile, { force: true }); // an interrupted install must not look complete
+    const problem = await venvProblem(dirs.venv);
+    if (problem) {
+      opts.log(`  removing .venv: ${problem}`);
+      await rm(dirs.venv, { recursive: true, force: true });
+    }
+    if (!existsSync(join(dirs.venvBin, 'python'))) {
+      opts.log(`  ${python} -m venv .venv`);
+      await run(python, ['-m', 'venv', dirs.venv], { timeout: 10 * 60_000 });
+    }
+  } catch (error) {
+    return done('failed', `creating the virtualenv failed: ${(error as Error).message}. ${PYTHON_FIX}`);
+  }
+  try {
     const args = ['install', '--disable-pip-version-check', '-q', '-r', join(root, 'requirements.txt')];
     if (existsSync(join(root, 'requirements.lock'))) args.push('-c', join(root, 'requirements.lock'));
     opts.log(`  .venv/bin/pip ${args.join(' ')}`);
@@ -360,6 +468,8 @@ export const SYSTEM_PACKAGES: { pkg: string; command: string; args: string[] }[]
   { pkg: 'redis-server', command: 'redis-server', args: ['--version'] },
   { pkg: 'openssl', command: 'openssl', args: ['version'] },
   { pkg: 'iproute2', command: 'ip', args: ['-V'] },
+  { pkg: 'python3', command: 'python3', args: ['--version'] },
+  { pkg: 'python3-venv', command: 'python3', args: ['-c', 'import venv, ensurepip'] },
 ];
 
 /** Reports Debian packages that are missing (setup.sh installs them with apt-get). */
@@ -392,10 +502,15 @@ export async function checkSystemPackages(): Promise<InstallResult[]> {
 export async function installTools(options: InstallOptions = {}): Promise<InstallResult[]> {
   const root = options.root ?? repoRoot();
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const opts = { noDownload: options.noDownload ?? false, log, checkOnly: options.checkOnly ?? false };
+  const dirs = toolDirs(root);
+  const runDir = tmpName(dirs.tmp, 'run');
+  const opts = { noDownload: options.noDownload ?? false, log, checkOnly: options.checkOnly ?? false, runDir };
   const pins = loadPins(root);
   const wanted = (key: string) => !options.only || options.only.includes(key);
-  await mkdir(toolDirs(root).bin, { recursive: true });
+  if (!opts.checkOnly) {
+    await mkdir(dirs.bin, { recursive: true });
+    for (const path of await sweepStale(root)) log(`  removed ${path} (left by an interrupted run)`);
+  }
 
   const jobs: Array<() => Promise<InstallResult>> = [];
   for (const [name, pin] of Object.entries(pins.tools)) {
@@ -424,8 +539,12 @@ export async function installTools(options: InstallOptions = {}): Promise<Instal
       results[i] = await jobs[i]!();
     }
   };
-  await Promise.all([worker(), worker()]);
-  await rm(toolDirs(root).tmp, { recursive: true, force: true }).catch(() => undefined);
+  try {
+    await Promise.all([worker(), worker()]);
+  } finally {
+    // Only this run's folder: a concurrent run in the same checkout keeps its own.
+    await rm(runDir, { recursive: true, force: true }).catch(() => undefined);
+  }
   return results;
 }
 
@@ -439,7 +558,8 @@ export function assertInstalled(results: InstallResult[]): void {
     `${failed.length} tool(s) could not be installed:\n${lines.join('\n')}`,
     [
       'Either:',
-      '  - install Go >= 1.24 (https://go.dev/dl) so the installer can build the tools from the Go module proxy,',
+      '  - install Go >= 1.26 (https://go.dev/dl; or any Go >= 1.21 with GOTOOLCHAIN=auto) so the installer can build',
+      '    the tools from the Go module proxy,',
       "  - allow downloads from the tools' release pages, or",
       '  - put the pinned versions on PATH yourself (see scripts/tools.json) and run `pnpm tools:install` again.',
     ].join('\n'),

@@ -1,21 +1,25 @@
 /**
- * Usage: understack-tools <install|check|env|path NAME> [--only a,b] [--no-download] [--json]
+ * Usage: understack-tools <install|check|require NAME...|env|path NAME> [--only a,b] [--no-download] [--json]
  *
  *   install  install every pinned tool (scripts/tools.json) and the Python virtualenv; idempotent
  *   check    report what is installed, without installing; exit 1 when anything is missing or wrong
+ *   require  fast preflight for scripts: exit 1 with the fix unless each named tool is installed at its pinned version
  *   env      print `export` lines that put the project's tools first (same as `source scripts/env.sh`)
  *   path     print the absolute path of one tool (helm, helm3, kustomize, kind, or a .venv binary)
  */
 import { parseArgs } from 'node:util';
 import { runCli, UsageError } from './cli.js';
 import { assertInstalled, checkSystemPackages, type InstallResult, installTools } from './install.js';
-import { loadPins, toolEnv, toolPath } from './tools.js';
+import { loadPins, requireTool, toolEnv, toolPath } from './tools.js';
 
 const HELP = `Usage: understack-tools <command> [options]
 
 Commands:
   install        install the pinned tools into .tools/ and the Python virtualenv .venv/ (idempotent)
   check          report the installed tools without installing anything
+  require <name...>
+                 exit 1 (naming tool, wanted and found version, and the fix) unless each tool is in
+                 .tools/ at its pinned version; chart scripts run it before calling .tools/bin/helm
   env            print export lines for your shell: eval "$(pnpm -s understack-tools env)"
   path <name>    print the path of a tool (helm, helm3, kustomize, kind, python, envoy, ...)
 
@@ -85,6 +89,11 @@ export async function main(argv: string[]): Promise<void> {
         if (!json)
           for (const r of results) if (r.status === 'failed') process.stderr.write(`✗ ${r.tool}: ${r.detail}\n`);
         return results.some((r) => r.status === 'failed') ? 1 : 0;
+      }
+      case 'require': {
+        if (rest.length === 0) throw new UsageError('require needs at least one tool name');
+        for (const name of rest) requireTool(name);
+        return 0;
       }
       case 'env': {
         const env = toolEnv();
