@@ -1,3 +1,4 @@
+import { type CertificateObject, certificatesOf } from './certificates.js';
 import { LintError } from './errors.js';
 import {
   type K8sObject,
@@ -78,6 +79,7 @@ export function lintDeployRepo(dir: string, options: LintOptions = {}): LintResu
   };
   const objectCache = new Map<Cluster, K8sObject[]>();
   const workerCache = new Map<Cluster, WorkerConfig | undefined>();
+  const certCache = new Map<Cluster, CertificateObject[]>();
   const findings: Finding[] = [];
   const clusterOf = (file: string) => repo.clusters.find((c) => file.startsWith(`${c.dir}/`))?.name;
   const inScope = (file: string) => options.cluster === undefined || clusters.some((c) => file.startsWith(`${c.dir}/`));
@@ -98,6 +100,14 @@ export function lintDeployRepo(dir: string, options: LintOptions = {}): LintResu
     worker(c) {
       if (!workerCache.has(c)) workerCache.set(c, workerConfig(repo, c, resolved.workerChart));
       return workerCache.get(c);
+    },
+    certificates(c) {
+      let v = certCache.get(c);
+      if (!v) {
+        v = certificatesOf(repo, c, this.objects(c));
+        certCache.set(c, v);
+      }
+      return v;
     },
     report(at, message, hint) {
       const rule = current!;

@@ -1,3 +1,4 @@
+import type { CertificateObject } from '../certificates.js';
 import type { K8sObject, Loc, WorkerChartDefaults, WorkerConfig } from '../model.js';
 import type { Cluster, DeployRepo } from '../repo.js';
 import type { JsonPath, Position } from '../source.js';
@@ -48,6 +49,8 @@ export interface RuleContext {
   options: ResolvedLintOptions;
   objects(cluster: Cluster): K8sObject[];
   worker(cluster: Cluster): WorkerConfig | undefined;
+  /** cert-manager Certificates of a cluster: manifests, plus those the nautobot-mtls chart renders from its values. */
+  certificates(cluster: Cluster): CertificateObject[];
   /** Reports a finding for the running rule; `key: true` points at the mapping key rather than its value. */
   report(at: ReportTarget, message: string, hint?: string): void;
 }

@@ -6,7 +6,7 @@ import { get, isObj, type K8sObject, str } from '../model.js';
 import type { Cluster } from '../repo.js';
 import type { JsonPath } from '../source.js';
 import { defineRule, type Rule, type RuleContext } from './api.js';
-import { siteOf } from './cert-rules.js';
+import { certLabel, siteOf } from './cert-rules.js';
 import { externalSecretTarget, isClientCertificate } from './schema-rules.js';
 
 const CA_NAME = /(^|[-_.])ca([-_.]|$)|ca-key|ca_key/i;
@@ -308,14 +308,14 @@ export const mtlsPemType = defineRule({
   id: 'mtls/pem-type',
   severity: 'error',
   title: 'filterPEM type does not match the content',
-  docs: 'filterPEM returns only blocks of the exact type named, so `filterPEM "PRIVATE KEY"` on an `EC PRIVATE KEY` block yields an empty tls.key (and the reverse). cert-manager writes `EC PRIVATE KEY` for ECDSA and `RSA PRIVATE KEY` for RSA with the default PKCS1 encoding, and `PRIVATE KEY` for PKCS8 or Ed25519. tls.crt and ca.crt take `CERTIFICATE`. When the global cluster is in the same repo, the site\'s key type is checked against the Certificate issued for that site.',
+  docs: 'filterPEM returns only blocks of the exact type named, so `filterPEM "PRIVATE KEY"` on an `EC PRIVATE KEY` block yields an empty tls.key (and the reverse). cert-manager writes `EC PRIVATE KEY` for ECDSA and `RSA PRIVATE KEY` for RSA with the default PKCS1 encoding, and `PRIVATE KEY` for PKCS8 or Ed25519. tls.crt and ca.crt take `CERTIFICATE`. When the global cluster is in the same repo, the site\'s key type is checked against the Certificate issued for that site: a manifest, or the nautobot-mtls chart\'s `client.privateKey` (algorithm and encoding) in `<global>/nautobot-mtls/values.yaml`.',
   check(ctx) {
     const globalCerts = ctx.repo.clusters
       .filter((c) => c.isGlobal)
-      .flatMap((c) => ctx.objects(c))
-      .filter((o) => o.kind === 'Certificate' && isClientCertificate(o.obj));
+      .flatMap((c) => ctx.certificates(c))
+      .filter((o) => (o.origin === 'manifest' ? isClientCertificate(o.obj) : o.role === 'client'));
     for (const cluster of ctx.clusters) {
-      const issued = globalCerts.find((c) => siteOf(ctx, c) === cluster);
+      const issuedForSite = globalCerts.filter((c) => siteOf(ctx, c) === cluster);
       for (const o of mtlsExternalSecrets(ctx, cluster)) {
         const data = templateData(o);
         for (const key of REQUIRED_KEYS) {
@@ -336,13 +336,16 @@ export const mtlsPemType = defineRule({
                 `tls.key uses filterPEM "${t}", which is not a private key block type`,
                 `Use one of ${KEY_TYPES.map((x) => `"${x}"`).join(', ')} to match the key.`,
               );
-            } else if (key === 'tls.key' && issued) {
-              const want = pemTypeOf(issued.obj);
-              if (want !== t) {
+            } else if (key === 'tls.key') {
+              for (const issued of issuedForSite) {
+                const want = pemTypeOf(issued.obj);
+                if (want === t) continue;
                 ctx.report(
                   { source: o.source, doc: o.doc, path },
-                  `tls.key uses filterPEM "${t}" but Certificate "${issued.name}" (${issued.source.file}) issues a key written as "${want}": tls.key would be empty`,
-                  `Write filterPEM "${want}".`,
+                  `tls.key uses filterPEM "${t}" but ${certLabel(issued)} (${issued.source.file}) issues a key written as "${want}": tls.key would be empty`,
+                  issued.origin === 'manifest'
+                    ? `Write filterPEM "${want}".`
+                    : `Write filterPEM "${want}", or change ${issued.field(['spec', 'privateKey', 'encoding'])} in ${issued.definedIn} (PKCS1 writes "EC PRIVATE KEY"/"RSA PRIVATE KEY", PKCS8 "PRIVATE KEY").`,
                 );
               }
             }
