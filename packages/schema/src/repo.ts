@@ -2,7 +2,18 @@
  * Loading a deploy repo: find the clusters (`<cluster>/deploy.yaml`), read every YAML file under them safely
  * (symlinks must stay inside the repo, UTF-8 only, bounded size) and parse it with positions.
  */
-import { type Dirent, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  type Dirent,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import { LintError } from './errors.js';
 import { type Position, parseYamlSource, type YamlSource } from './source.js';
@@ -47,6 +58,11 @@ export interface DeployRepo {
   /** Directories (repo-relative, POSIX). */
   dirs: Set<string>;
   sources: Map<string, YamlSource>;
+  /**
+   * Non-YAML files under a cluster directory, raw (at most {@link MAX_FILE_BYTES} each): what the private-key rules
+   * scan, since a PEM key committed as `ca.key` for a kustomize secretGenerator is as exposed as one in a manifest.
+   */
+  otherFiles: Map<string, Buffer>;
   /** Files (any type) per directory: repo-relative dir -> base names. */
   filesByDir: Map<string, string[]>;
   problems: LoadProblem[];
@@ -68,23 +84,51 @@ function positionOfOffset(buf: Uint8Array, offset: number): Position {
   return { line, column: col };
 }
 
-/** Reads and decodes one file; returns a problem instead of throwing. */
-function readText(abs: string, rel: string): { text: string } | { problem: LoadProblem } {
-  let buf: Buffer;
+/** What a directory entry that is neither a file nor a directory is, for messages. */
+function specialKind(st: Stats): string {
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+const notRegular = (rel: string, st: Stats): LoadProblem => ({
+  ruleId: 'repo/unreadable',
+  file: rel,
+  position: { line: 1, column: 1 },
+  message: `${specialKind(st)}, not a regular file: not read (reading it could block forever)`,
+  hint: 'Remove it from the repo: git cannot store it, so it is a local artefact (e.g. a left-over `mkfifo` or socket).',
+});
+
+const tooLarge = (rel: string, size: number): LoadProblem => ({
+  ruleId: 'repo/file-too-large',
+  file: rel,
+  position: { line: 1, column: 1 },
+  message: `file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit: not read`,
+  hint: 'Split the file, or move generated bulk data out of the deploy repo.',
+});
+
+/**
+ * Reads one regular file of at most {@link MAX_FILE_BYTES}; returns a problem instead of throwing or blocking. The file
+ * is opened non-blocking and checked with fstat on the open descriptor, so a FIFO (or a file swapped for one after the
+ * walk) is refused instead of hanging the read.
+ */
+export function readBytes(abs: string, rel: string): { buf: Buffer } | { problem: LoadProblem } {
+  let fd: number | undefined;
   try {
-    const st = statSync(abs);
-    if (st.size > MAX_FILE_BYTES) {
-      return {
-        problem: {
-          ruleId: 'repo/file-too-large',
-          file: rel,
-          position: { line: 1, column: 1 },
-          message: `file is ${st.size} bytes, over the ${MAX_FILE_BYTES}-byte limit: not parsed`,
-          hint: 'Split the file, or move generated bulk data out of the deploy repo.',
-        },
-      };
+    fd = openSync(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { problem: notRegular(rel, st) };
+    if (st.size > MAX_FILE_BYTES) return { problem: tooLarge(rel, st.size) };
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
     }
-    buf = readFileSync(abs);
+    return { buf: off === buf.length ? buf : buf.subarray(0, off) };
   } catch (cause) {
     return {
       problem: {
@@ -95,7 +139,16 @@ function readText(abs: string, rel: string): { text: string } | { problem: LoadP
         hint: 'Check the file permissions.',
       },
     };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Reads and decodes one file; returns a problem instead of throwing. */
+function readText(abs: string, rel: string): { text: string } | { problem: LoadProblem } {
+  const got = readBytes(abs, rel);
+  if ('problem' in got) return got;
+  const buf = got.buf;
   if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff)) {
     return {
       problem: {
@@ -140,6 +193,7 @@ export function loadDeployRepo(dir: string): DeployRepo {
     files: new Set(),
     dirs: new Set(['']),
     sources: new Map(),
+    otherFiles: new Map(),
     filesByDir: new Map(),
     problems: [],
   };
@@ -215,8 +269,33 @@ export function loadDeployRepo(dir: string): DeployRepo {
           });
           continue;
         }
-        isDir = statSync(real).isDirectory();
+        const st = statSync(real);
+        if (!st.isDirectory() && !st.isFile()) {
+          repo.problems.push(notRegular(rel, st));
+          continue;
+        }
+        isDir = st.isDirectory();
         target = real;
+      } else if (!isDir && !e.isFile()) {
+        // FIFOs, sockets and devices: reading one blocks or never ends. Git cannot hold them; report and skip.
+        let st: Stats | undefined;
+        try {
+          st = statSync(abs);
+        } catch {
+          st = undefined;
+        }
+        repo.problems.push(
+          st
+            ? notRegular(rel, st)
+            : {
+                ruleId: 'repo/unreadable',
+                file: rel,
+                position: { line: 1, column: 1 },
+                message: 'not a regular file: not read',
+                hint: 'Remove it from the repo.',
+              },
+        );
+        continue;
       }
       if (isDir) {
         if (visited.has(target)) continue;
@@ -261,8 +340,15 @@ export function loadDeployRepo(dir: string): DeployRepo {
     repo.sources.set(rel, src);
     return src;
   };
-  for (const rel of [...repo.files].filter(isYaml)) {
-    if (clusterDirs.some((d) => d === '' || rel.startsWith(`${d}/`))) load(rel);
+  for (const rel of repo.files) {
+    if (!clusterDirs.some((d) => d === '' || rel.startsWith(`${d}/`))) continue;
+    if (isYaml(rel)) {
+      load(rel);
+      continue;
+    }
+    const got = readBytes(absOf.get(rel)!, rel);
+    if ('problem' in got) repo.problems.push(got.problem);
+    else repo.otherFiles.set(rel, got.buf);
   }
   const sourcesByCluster = new Map<string, YamlSource[]>(clusterDirs.map((d) => [d, []]));
   for (const src of repo.sources.values()) {

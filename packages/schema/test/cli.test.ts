@@ -1,8 +1,12 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { packageDir } from '../scripts/lib/codegen.js';
 import { parseArgs, runCli } from '../src/cli-main.js';
+import { MAX_FILE_BYTES } from '../src/repo.js';
 import { materialize, ruleDir, rulesFixtures, validRepo } from './helpers.js';
 
 function cli(...argv: string[]) {
@@ -201,4 +205,38 @@ describe(parseArgs, () => {
       format: 'sarif',
     });
   });
+});
+
+it('should report a FIFO, a socket and an oversized file and return within seconds instead of blocking', async () => {
+  const { dir, cleanup } = materialize(undefined);
+  cleanups.push(cleanup);
+  execFileSync('mkfifo', [
+    path.join(dir, 'site-a', 'nautobot-worker', 'pipe.yaml'),
+    path.join(dir, 'site-a', 'ca.key'),
+  ]);
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(path.join(dir, 'site-a', 'agent.sock'), resolve));
+  cleanups.push(() => server.close());
+  writeFileSync(path.join(dir, 'site-a', 'blob.bin'), Buffer.alloc(MAX_FILE_BYTES + 1));
+  // A child process with a timeout: if the walk ever blocks on the FIFO again, the test fails instead of hanging.
+  const started = Date.now();
+  const r = spawnSync(path.join(packageDir, 'node_modules', '.bin', 'tsx'), ['src/cli.ts', dir, '--json'], {
+    cwd: packageDir,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(r.signal, 'understack-lint was killed by the timeout: it blocked').toBeNull();
+  expect(Date.now() - started).toBeLessThan(30_000);
+  expect(r.status).toBe(1);
+  const found = JSON.parse(r.stdout).findings.map(
+    (f: { ruleId: string; file: string; message: string }) => `${f.ruleId} ${f.file} ${f.message.split(',')[0]}`,
+  );
+  expect(found).toEqual(
+    expect.arrayContaining([
+      'repo/unreadable site-a/nautobot-worker/pipe.yaml a named pipe (FIFO)',
+      'repo/unreadable site-a/ca.key a named pipe (FIFO)',
+      'repo/unreadable site-a/agent.sock a socket',
+      expect.stringMatching(/^repo\/file-too-large site-a\/blob\.bin file is \d+ bytes/),
+    ]),
+  );
 });

@@ -75,7 +75,7 @@ export const repoUnreadable = defineRule({
   id: 'repo/unreadable',
   severity: 'error',
   title: 'File cannot be read',
-  docs: "A file or directory the linter cannot read (permissions, dangling symlink) is also unreadable for Argo CD's repo server. The linter reports it and continues with the rest of the repo.",
+  docs: "A file or directory the linter cannot read (permissions, dangling symlink) is also unreadable for Argo CD's repo server. Entries that are not regular files (a FIFO, a socket, a device) are reported without being opened, since reading one can block forever; git cannot store them, so they are local artefacts. The linter reports each and continues with the rest of the repo.",
   check: fromLoad('repo/unreadable'),
 });
 
@@ -83,7 +83,7 @@ export const repoFileTooLarge = defineRule({
   id: 'repo/file-too-large',
   severity: 'error',
   title: 'File too large to be a manifest',
-  docs: 'Deploy-repo YAML is kilobytes; a multi-megabyte file is almost always generated data committed by mistake, and Argo CD limits the combined size of a directory source. The linter does not parse files above 4 MiB, stops walking trees deeper than 16 levels or larger than 50,000 entries, and reports each.',
+  docs: 'Deploy-repo YAML is kilobytes; a multi-megabyte file is almost always generated data committed by mistake, and Argo CD limits the combined size of a directory source. The linter does not parse (or, for non-YAML files under a cluster, scan for private keys) files above 4 MiB, stops walking trees deeper than 16 levels or larger than 50,000 entries, and reports each.',
   check: fromLoad('repo/file-too-large'),
 });
 
