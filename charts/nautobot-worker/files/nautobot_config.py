@@ -10,8 +10,9 @@ On top of Nautobot's own defaults (`nautobot.core.settings`) this file adds:
   database sits behind an Envoy TLS-passthrough route and `pg_hba hostssl ... cert`, so workers present a client
   certificate and, for passthrough, start TLS directly (libpq >= 17).
 * Redis mutual TLS for the Django cache, the Celery broker and a Redis result backend, either from the explicit
-  `NAUTOBOT_REDIS_SSL_*` variables or auto-detected from the CA file at the mTLS mount. The server certificate is
-  always verified: kombu would otherwise connect to a `rediss://` URL without verifying anything.
+  `NAUTOBOT_REDIS_SSL_*` variables or auto-detected from the CA file at the mTLS mount. Every `rediss://` URL
+  verifies the server certificate (against the mTLS CA, or the system CA store when TLS is on without a client
+  certificate): kombu would otherwise connect to a `rediss://` URL without verifying anything.
 * Plugin loading: open-source defaults when importable, `NAUTOBOT_EXTRA_PLUGINS`, `NAUTOBOT_EXTRA_PLUGINS_CONFIG`.
 * `UNDERSTACK_SITE` / `UNDERSTACK_PARTITION` as Django settings.
 
@@ -252,6 +253,24 @@ if REDIS_SSL_OPTIONS is not None:
     CELERY_BROKER_USE_SSL = dict(REDIS_SSL_OPTIONS)
     # Same for a Redis result backend (Nautobot stores results in the database by default; harmless then).
     CELERY_REDIS_BACKEND_USE_SSL = dict(REDIS_SSL_OPTIONS)
+else:
+    # TLS without a client certificate: NAUTOBOT_REDIS_SSL=true (or a rediss:// NAUTOBOT_CELERY_BROKER_URL) and no
+    # private CA found, e.g. the chart with mtls.enabled=false, or a global pod without the mTLS mount. kombu would
+    # connect to a rediss:// broker with CERT_NONE, so anyone on the path could impersonate Redis. We verify the
+    # server against the system CA store instead of refusing to start: a Redis with a publicly trusted certificate
+    # (or a private CA added to the store: OpenSSL's default paths honour SSL_CERT_FILE, which the chart's combined
+    # trust bundle sets) is a legitimate setup, and a server the store does not trust fails the TLS handshake with
+    # "certificate verify failed" instead of being accepted silently. Only the URLs that are rediss:// change.
+    REDIS_SERVER_VERIFY_OPTIONS = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    if CACHES["default"]["LOCATION"].startswith("rediss://"):
+        _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+        if "CLIENT_CLASS" in _cache_options:
+            _cache_options.setdefault("CONNECTION_POOL_KWARGS", {}).update(REDIS_SERVER_VERIFY_OPTIONS)
+        else:
+            _cache_options.update(REDIS_SERVER_VERIFY_OPTIONS)
+    if CELERY_BROKER_URL.startswith("rediss://"):
+        CELERY_BROKER_USE_SSL = dict(REDIS_SERVER_VERIFY_OPTIONS)
+        CELERY_REDIS_BACKEND_USE_SSL = dict(REDIS_SERVER_VERIFY_OPTIONS)
 
 
 ###############################################################################

@@ -18,7 +18,9 @@ def _free_port():
 
 
 class TlsRedis:
-    def __init__(self, pki, workdir):
+    """redis-server with TLS; auth_clients=False is a server that does not ask for a client certificate."""
+
+    def __init__(self, pki, workdir, *, auth_clients=True):
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed: run scripts/setup.sh (apt-get install redis-server)")
@@ -32,7 +34,7 @@ class TlsRedis:
                 "--tls-cert-file", str(pki.server_cert),
                 "--tls-key-file", str(pki.server_key),
                 "--tls-ca-cert-file", str(pki.ca),
-                "--tls-auth-clients", "yes",
+                "--tls-auth-clients", "yes" if auth_clients else "no",
                 "--requirepass", "redis-test-password",
                 "--save", "",
                 "--appendonly", "no",
@@ -115,3 +117,40 @@ def test_should_be_rejected_by_redis_when_client_cert_is_not_presented(load, pki
     )
     result = load(env, check="cache")
     assert result.get("error"), "Redis accepted a client certificate from an untrusted CA"
+
+
+@pytest.fixture(scope="module")
+def redis_server_tls(pki, tmp_path_factory):
+    server = TlsRedis(pki, tmp_path_factory.mktemp("redis-server-tls"), auth_clients=False)
+    yield server
+    server.stop()
+
+
+def _server_tls_env(redis_server_tls, tmp_path, **overrides):
+    """NAUTOBOT_REDIS_SSL=true and nothing else: no NAUTOBOT_REDIS_SSL_* variable and no CA at the mTLS mount."""
+    env = {
+        "NAUTOBOT_REDIS_HOST": "localhost",
+        "NAUTOBOT_REDIS_PORT": str(redis_server_tls.port),
+        "NAUTOBOT_REDIS_PASSWORD": "redis-test-password",
+        "NAUTOBOT_REDIS_SSL": "true",
+        "NAUTOBOT_MTLS_DIR": str(tmp_path / "not-mounted"),
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.mark.parametrize("check", ["broker", "cache"])
+def test_should_refuse_untrusted_server_when_redis_ssl_is_on_without_a_private_ca(load, redis_server_tls, tmp_path, check):
+    # The server's certificate is signed by the test CA, which the system store does not hold. kombu's silent
+    # CERT_NONE downgrade would connect; the config's CERT_REQUIRED must make the handshake fail.
+    result = load(_server_tls_env(redis_server_tls, tmp_path), check=check)
+    assert result.get("error"), f"the {check} connected to a server whose certificate nothing trusted: {result}"
+    assert "CERTIFICATE_VERIFY_FAILED" in result["traceback"] or "certificate verify failed" in result["message"]
+
+
+def test_should_reach_server_with_verification_when_the_store_trusts_its_ca(load, pki, redis_server_tls, tmp_path):
+    # The same settings, with the CA in the default store (SSL_CERT_FILE, as the chart's combined bundle sets it).
+    result = load(_server_tls_env(redis_server_tls, tmp_path, SSL_CERT_FILE=str(pki.ca)), check="broker")
+    assert "error" not in result, result.get("traceback")
+    assert result["check"]["body"] == {"hello": "site"}
+    assert result["check"]["ssl_cert_reqs"] == 2  # ssl.CERT_REQUIRED reached the redis connection

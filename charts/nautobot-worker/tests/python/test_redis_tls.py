@@ -109,3 +109,37 @@ def test_should_put_ssl_options_in_cache_options_when_backend_is_djangos_own(loa
     # Nautobot's default OPTIONS include CLIENT_CLASS (django-redis), so the pool kwargs path is used; a deploy that
     # swaps the backend and the OPTIONS gets the options at the top level instead (covered by the code path below).
     assert result["settings"]["cache_options"]["CONNECTION_POOL_KWARGS"]["ssl_cert_reqs"] == CERT_REQUIRED
+
+
+def test_should_verify_server_with_system_cas_when_redis_ssl_is_true_and_no_ca_is_found(load, tmp_path):
+    # NAUTOBOT_REDIS_SSL=true makes Nautobot build rediss:// URLs; with no NAUTOBOT_REDIS_SSL_* variable and no CA
+    # at the mount, kombu would connect with CERT_NONE. The config must still demand a verified server.
+    result = load(
+        {
+            "NAUTOBOT_REDIS_HOST": "redis.example",
+            "NAUTOBOT_REDIS_SSL": "true",
+            "NAUTOBOT_MTLS_DIR": str(tmp_path / "not-mounted"),
+        }
+    )
+    assert "error" not in result, result.get("traceback")
+    settings = result["settings"]
+    assert settings["broker_url"] == "rediss://redis.example:6379/0"
+    assert settings["cache_location"] == "rediss://redis.example:6379/1"
+    assert settings["broker_use_ssl"] == {"ssl_cert_reqs": CERT_REQUIRED}
+    assert settings["redis_backend_use_ssl"] == {"ssl_cert_reqs": CERT_REQUIRED}
+    assert settings["cache_options"]["CONNECTION_POOL_KWARGS"] == {"ssl_cert_reqs": CERT_REQUIRED}
+
+
+def test_should_verify_broker_server_when_only_the_broker_url_is_rediss(load, tmp_path):
+    # An explicit rediss:// broker URL with NAUTOBOT_REDIS_SSL unset: the broker verifies, the plain cache stays plain.
+    result = load(
+        {
+            "NAUTOBOT_REDIS_HOST": "redis.example",
+            "NAUTOBOT_CELERY_BROKER_URL": "rediss://broker.example:6380/0",
+            "NAUTOBOT_MTLS_DIR": str(tmp_path / "not-mounted"),
+        }
+    )
+    settings = result["settings"]
+    assert settings["broker_use_ssl"] == {"ssl_cert_reqs": CERT_REQUIRED}
+    assert settings["cache_location"] == "redis://redis.example:6379/1"
+    assert "CONNECTION_POOL_KWARGS" not in settings["cache_options"]

@@ -140,3 +140,28 @@ def test_should_reach_redis_with_the_rendered_env_when_redis_requires_client_cer
         assert result["check"]["body"] == {"hello": "site"}
     finally:
         server.stop()
+
+
+def test_should_verify_redis_server_when_mtls_is_disabled_but_redis_ssl_stays_true(load, pki, tmp_path):
+    # The chart path to kombu's downgrade: mtls.enabled=false keeps nautobot.redis.ssl=true, so the pod gets
+    # NAUTOBOT_REDIS_SSL=True and none of the NAUTOBOT_REDIS_SSL_* variables. The rendered env must still refuse a
+    # Redis whose certificate nothing trusts (kombu alone would connect with CERT_NONE).
+    server = TlsRedis(pki, tmp_path, auth_clients=False)
+    try:
+        pod = render_deployment(
+            "--set", "mtls.enabled=false",
+            "--set", "nautobot.redis.host=localhost",
+            "--set", f"nautobot.redis.port={server.port}",
+        )
+        env = kubelet_env(pod, SECRETS, CLUSTER_DATA, tmp_path / "pod-tmp")
+        env.pop("NAUTOBOT_CONFIG")
+        assert env["NAUTOBOT_REDIS_SSL"] == "True"
+        assert not [name for name in env if name.startswith("NAUTOBOT_REDIS_SSL_")]
+        env["NAUTOBOT_MTLS_DIR"] = str(tmp_path / "not-mounted")  # nothing at /etc/nautobot/mtls either
+        result = load(env, check="broker")
+        assert result.get("error"), f"the rendered worker connected to an untrusted Redis: {result}"
+        assert "CERTIFICATE_VERIFY_FAILED" in result["traceback"]
+        settings = load(env)["settings"]
+        assert settings["broker_use_ssl"] == {"ssl_cert_reqs": int(ssl.CERT_REQUIRED)}
+    finally:
+        server.stop()
