@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import('../dist/helm-unittest-cli.js').then((m) => m.main(process.argv.slice(2)));
+import('./start.js').then((m) => m.start('helm-unittest-cli'));

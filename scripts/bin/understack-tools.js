@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import('../dist/tools-cli.js').then((m) => m.main(process.argv.slice(2)));
+import('./start.js').then((m) => m.start('tools-cli'));

@@ -122,14 +122,28 @@ export async function runHelmUnittest(chartDir: string, options: HelmUnittestOpt
   }
 }
 
-/** A readable summary: one line per chart, then every failure with its suite and message. */
-export function formatSummary(results: ChartResult[], root = repoRoot()): string {
+/** Totals over charts: tests that passed, failed, were skipped, and charts that could not be tested at all. */
+export function totals(results: ChartResult[]): { passed: number; failed: number; skipped: number; errors: number } {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const r of results) {
+    failed += r.failures.length;
+    skipped += r.skipped;
+    passed += Math.max(0, r.tests - r.failures.length - r.skipped);
+  }
+  return { passed, failed, skipped, errors: results.filter((r) => r.error).length };
+}
+
+/** A readable summary: one line per chart, then every failure with its suite and message, then the totals. */
+export function formatSummary(results: ChartResult[]): string {
   const lines: string[] = [];
   for (const r of results) {
     const ok = !r.error && r.failures.length === 0;
     lines.push(
       `${ok ? 'PASS' : 'FAIL'}  ${r.chart.padEnd(22)} ${String(r.suites).padStart(3)} suites  ` +
-        `${String(r.tests).padStart(4)} tests  ${String(r.failures.length).padStart(3)} failed  ${r.ms} ms`,
+        `${String(r.tests).padStart(4)} tests  ${String(r.failures.length).padStart(3)} failed  ` +
+        `${String(r.skipped).padStart(3)} skipped  ${r.ms} ms`,
     );
   }
   for (const r of results) {
@@ -138,10 +152,9 @@ export function formatSummary(results: ChartResult[], root = repoRoot()): string
       lines.push('', `✗ ${r.chart} › ${f.suite} › ${f.test}`, ...f.message.split('\n').map((l) => `    ${l}`));
     }
   }
-  const tests = results.reduce((n, r) => n + r.tests, 0);
-  const failed = results.reduce((n, r) => n + r.failures.length + (r.error ? 1 : 0), 0);
-  lines.push('', `helm-unittest: ${tests - failed} passed, ${failed} failed`);
-  void root;
+  const t = totals(results);
+  const errors = t.errors ? `; ${t.errors} chart(s) could not be tested` : '';
+  lines.push('', `helm-unittest: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped${errors}`);
   return lines.join('\n');
 }
 
