@@ -4,14 +4,26 @@
  * root. Unchanged inputs are served from the cache: the key covers the app folder and every local path its
  * kustomizations reference.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, delimiter, join, relative, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
 import { sha256 } from './cache.js';
 import { envsubst } from './envsubst.js';
 import { RenderError } from './errors.js';
-import { normalizeKubeVersion } from './helm.js';
+import { normalizeKubeVersion, offlineChartError } from './helm.js';
 import { parseUserYaml, toYaml } from './manifests.js';
 import { isInside } from './paths.js';
+import type { ChartRepoMap } from './repos.js';
+import { maxSatisfying } from './semver.js';
 import type { Session } from './session.js';
 import type { ToolSet } from './tools.js';
 import type { KustomizeSource } from './types.js';
@@ -104,29 +116,56 @@ export function findKustomization(dir: string): string | undefined {
   return KUSTOMIZATION_NAMES.find((n) => existsSync(join(dir, n)));
 }
 
+/** A `helmCharts` entry of a kustomization (what kustomize's helm inflation generator downloads). */
+export interface KustomizeHelmChart {
+  /** Folder of the kustomization declaring it. */
+  dir: string;
+  name: string;
+  repo?: string;
+  version?: string;
+  /** helmGlobals.chartHome (default `charts`), relative to `dir` unless absolute. */
+  chartHome: string;
+}
+
+/** Everything a kustomize build can read, found by following local paths from the app folder. */
+export interface KustomizeInputs {
+  /** Folders read whole (the app folder and every local base/component), absolute. */
+  dirs: string[];
+  /** Single files referenced from outside those folders, absolute. */
+  files: string[];
+  /** A remote base or resource (git/https/oci) is referenced: the build needs the network. */
+  remote: string[];
+  helmCharts: KustomizeHelmChart[];
+}
+
 /**
- * Hash of everything a kustomize build can read: the app folder plus every local path (file or folder) named
- * by a string in any kustomization found there, recursively. Undefined when a remote base is referenced.
+ * The inputs of a kustomize build: the app folder plus every local path (file or folder) named by a string in any
+ * kustomization found there, recursively. A kustomization that does not parse is skipped here (the build reports it).
  */
-export function kustomizeInputHash(session: Session, repoRoot: string, appPath: string): string | undefined {
+export function kustomizeInputs(
+  session: Session,
+  repoRoot: string,
+  appPath: string,
+  extraRefs: string[] = [],
+): KustomizeInputs {
   const seen = new Set<string>();
-  const parts: string[] = [];
-  let remote = false;
+  const out: KustomizeInputs = { dirs: [], files: [], remote: [], helmCharts: [] };
+  const visitPath = (root: string, from: string, ref: string): void => {
+    const p = resolve(from, ref.split('?')[0]!);
+    // Inside a folder already read whole, or outside the repository (kustomize, like Argo, cannot read it there).
+    if (isInside(root, p) || !isInside(repoRoot, p)) return;
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isDirectory()) visitDir(p);
+    else if (!seen.has(p)) {
+      seen.add(p);
+      out.files.push(p);
+    }
+  };
   const visitDir = (dir: string): void => {
     if (seen.has(dir)) return;
     seen.add(dir);
-    parts.push(`${relative(repoRoot, dir)}\0${session.hasher.tree(dir)}`);
-    const visitPath = (root: string, from: string, ref: string): void => {
-      const p = resolve(from, ref.split('?')[0]!);
-      if (isInside(root, p)) return;
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (!st) return;
-      if (st.isDirectory()) visitDir(p);
-      else if (!seen.has(p)) {
-        seen.add(p);
-        parts.push(`${relative(repoRoot, p)}\0${session.hasher.file(p)}`);
-      }
-    };
+    out.dirs.push(dir);
     const scan = (d: string, depth: number): void => {
       if (depth > 20) return;
       const k = findKustomization(d);
@@ -135,11 +174,13 @@ export function kustomizeInputHash(session: Session, repoRoot: string, appPath: 
         try {
           doc = session.readYaml(join(d, k));
         } catch {
-          return; // kustomize reports it
+          return; // the build reports it (with file:line, see kustomizeBuild)
         }
+        collectHelmCharts(doc, d, out.helmCharts);
         for (const s of strings(doc)) {
           if (/^(https?:\/\/|git@|ssh:\/\/|github\.com\/|oci:\/\/)/.test(s)) {
-            remote = true;
+            // helmCharts repositories are handled separately (mapped charts are vendored before the build).
+            if (!out.helmCharts.some((h) => h.repo === s)) out.remote.push(s);
             continue;
           }
           if (s.includes('\n') || s.length > 512) continue;
@@ -157,7 +198,37 @@ export function kustomizeInputHash(session: Session, repoRoot: string, appPath: 
     scan(dir, 0);
   };
   visitDir(appPath);
-  return remote ? undefined : sha256(parts.sort().join('\n'));
+  // Paths that `spec.kustomize` edits add (components, patch files) are read too.
+  for (const ref of extraRefs) if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(ref)) visitPath(appPath, appPath, ref);
+  return out;
+}
+
+function collectHelmCharts(doc: unknown, dir: string, out: KustomizeHelmChart[]): void {
+  if (!doc || typeof doc !== 'object') return;
+  const k = doc as { helmCharts?: unknown; helmGlobals?: { chartHome?: unknown } };
+  if (!Array.isArray(k.helmCharts)) return;
+  const chartHome = typeof k.helmGlobals?.chartHome === 'string' ? k.helmGlobals.chartHome : 'charts';
+  for (const h of k.helmCharts as Record<string, unknown>[]) {
+    if (!h || typeof h['name'] !== 'string') continue;
+    out.push({
+      dir,
+      name: h['name'],
+      chartHome,
+      ...(typeof h['repo'] === 'string' && h['repo'] ? { repo: h['repo'] } : {}),
+      ...(h['version'] !== undefined && h['version'] !== '' ? { version: String(h['version']) } : {}),
+    });
+  }
+}
+
+/** Hash of everything a kustomize build can read. Undefined when a remote base is referenced. */
+export function kustomizeInputHash(session: Session, repoRoot: string, appPath: string): string | undefined {
+  const inputs = kustomizeInputs(session, repoRoot, appPath);
+  if (inputs.remote.length > 0 || inputs.helmCharts.some((h) => h.repo)) return undefined;
+  const parts = [
+    ...inputs.dirs.map((d) => `${relative(repoRoot, d)}\0${session.hasher.tree(d)}`),
+    ...inputs.files.map((f) => `${relative(repoRoot, f)}\0${session.hasher.file(f)}`),
+  ];
+  return sha256(parts.sort().join('\n'));
 }
 
 function safeReaddir(d: string): string[] {
@@ -175,9 +246,83 @@ function strings(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** What a kustomize build needs from the render context. */
+export interface KustomizeContext {
+  session: Session;
+  tools: ToolSet;
+  /** Chart repository mapping: charts of `helmCharts` entries are vendored from it (offline). */
+  chartRepos?: ChartRepoMap;
+  /** Allow kustomize to fetch remote bases and unmapped `helmCharts` itself. */
+  allowNetwork?: boolean;
+}
+
+/** Copies the build inputs to the same places under `root`. */
+function copyInputs(repoRoot: string, root: string, inputs: KustomizeInputs): void {
+  const place = (p: string): string => join(root, relative(repoRoot, p));
+  for (const d of inputs.dirs) {
+    // A base outside the repository cannot be copied to the same relative place; kustomize reports it missing.
+    if (!isInside(repoRoot, d)) continue;
+    cpSync(d, place(d), { recursive: true, filter: (src) => !['.git', 'node_modules'].includes(basename(src)) });
+  }
+  for (const f of inputs.files) {
+    if (!isInside(repoRoot, f)) continue;
+    mkdirSync(dirname(place(f)), { recursive: true });
+    cpSync(f, place(f));
+  }
+}
+
+/**
+ * Puts each remote `helmCharts` chart where kustomize looks before downloading (`<chartHome>/<name>-<version>/<name>`,
+ * or `<chartHome>/<name>` without a version), from the chart-repository mapping. Unmapped charts are left to
+ * kustomize when the network is allowed, else refused naming the chart and the flag.
+ */
+async function vendorHelmCharts(
+  ctx: KustomizeContext,
+  repoRoot: string,
+  root: string,
+  charts: KustomizeHelmChart[],
+): Promise<void> {
+  for (const h of charts) {
+    if (!h.repo) continue;
+    const dir = join(root, relative(repoRoot, h.dir));
+    const home = resolve(dir, h.chartHome);
+    const target = h.version ? join(home, `${h.name}-${h.version}`, h.name) : join(home, h.name);
+    if (existsSync(join(target, 'Chart.yaml'))) continue;
+    const local = ctx.chartRepos?.versions(h.repo, h.name) ?? [];
+    const version =
+      h.version ??
+      maxSatisfying(
+        local.map((c) => c.version),
+        '*',
+      );
+    const hit = local.find((c) => c.version === version);
+    if (hit) {
+      mkdirSync(dirname(target), { recursive: true });
+      if (hit.path.endsWith('.tgz')) {
+        await new Promise<void>((ok, fail) =>
+          execFile('tar', ['-xzf', hit.path, '-C', dirname(target)], (err, _o, stderr) =>
+            err
+              ? fail(new RenderError('E_CHART_PULL', `failed to extract ${hit.path}: ${stderr || err.message}`))
+              : ok(),
+          ),
+        );
+      } else cpSync(hit.path, target, { recursive: true, dereference: true });
+      continue;
+    }
+    if (!ctx.allowNetwork) {
+      const e = offlineChartError(h.name, h.version ?? 'latest', h.repo);
+      throw new RenderError(
+        e.code,
+        `kustomize helmCharts in ${relative(repoRoot, join(h.dir, findKustomization(h.dir) ?? 'kustomization.yaml'))}: ${e.message}`,
+        e.hint,
+      );
+    }
+  }
+}
+
 /** Runs the edits and the build; returns kustomize's stdout. */
 export async function kustomizeBuild(
-  ctx: { session: Session; tools: ToolSet },
+  ctx: KustomizeContext,
   req: KustomizeRequest,
 ): Promise<{ stdout: string; key?: string }> {
   const edits = buildKustomizeEdits(req.kustomize, req.env);
@@ -214,31 +359,36 @@ export async function kustomizeBuild(
       return { stdout: hit, key };
     }
   }
-  let root = req.repoRoot;
-  let appPath = req.appPath;
-  if (edits.length > 0) {
-    // Edits rewrite kustomization files: work on a private copy of the whole repository (bases may be `../`).
-    root = join(ctx.session.tempDir('kustomize'), basename(req.repoRoot));
-    cpSync(req.repoRoot, root, {
-      recursive: true,
-      filter: (src) => !['.git', 'node_modules'].includes(basename(src)),
-    });
-    appPath = join(root, relApp);
-    for (const e of edits) {
-      if (e.kind === 'patches') {
-        applyPatches(appPath, e.patches);
-        continue;
-      }
-      let args = e.args;
-      if (args[1] === 'add' && args[2] === 'component' && req.kustomize?.ignoreMissingComponents) {
-        const found = args
-          .slice(3)
-          .filter((c) => isInside(root, resolve(appPath, c)) && existsSync(resolve(appPath, c)));
-        if (found.length === 0) continue;
-        args = [...args.slice(0, 3), ...found];
-      }
-      await ctx.session.run({ bin, args, cwd: appPath, env: req.env });
+  // Every build runs on a private copy of its inputs (the app folder, its local bases and referenced files, at the
+  // same places relative to the repository root): edits rewrite kustomization files and `--enable-helm` downloads
+  // charts into the kustomization's chart home, and neither may touch the user's checkout.
+  const extraRefs = [...(req.kustomize?.components ?? []), ...strings(req.kustomize?.patches ?? [])].filter(
+    (r) => typeof r === 'string' && !r.includes('\n') && r.length <= 512,
+  );
+  const inputs = kustomizeInputs(ctx.session, req.repoRoot, req.appPath, extraRefs);
+  const root = join(ctx.session.tempDir('kustomize'), basename(req.repoRoot));
+  copyInputs(req.repoRoot, root, inputs);
+  const appPath = join(root, relApp);
+  if (!ctx.allowNetwork && inputs.remote.length > 0) {
+    throw new RenderError(
+      'E_KUSTOMIZE_OFFLINE',
+      `kustomize build ${relApp || '.'} needs the network: it references ${inputs.remote.join(', ')}`,
+      'Either: vendor the remote bases into the repository (or a mapped repository) and reference them by path, or allow downloads with --allow-network.',
+    );
+  }
+  if (helmEnabled) await vendorHelmCharts(ctx, req.repoRoot, root, inputs.helmCharts);
+  for (const e of edits) {
+    if (e.kind === 'patches') {
+      applyPatches(appPath, e.patches);
+      continue;
     }
+    let args = e.args;
+    if (args[1] === 'add' && args[2] === 'component' && req.kustomize?.ignoreMissingComponents) {
+      const found = args.slice(3).filter((c) => isInside(root, resolve(appPath, c)) && existsSync(resolve(appPath, c)));
+      if (found.length === 0) continue;
+      args = [...args.slice(0, 3), ...found];
+    }
+    await ctx.session.run({ bin, args, cwd: appPath, env: req.env });
   }
   // With --enable-helm, kustomize runs `helm` from PATH: give it the emulated release's helm (also when that binary
   // is named helm3), through a private folder put first on PATH.
@@ -248,6 +398,15 @@ export async function kustomizeBuild(
     args: buildKustomizeBuildArgs(req, appPath, ctx.tools.kustomize.version),
     cwd: root,
     env,
+    // An unmodified copy builds exactly like the checkout: record (and show) the command Argo runs there.
+    ...(edits.length === 0 && !helmEnabled
+      ? {
+          recordAs: {
+            args: buildKustomizeBuildArgs(req, req.appPath, ctx.tools.kustomize.version),
+            cwd: req.repoRoot,
+          },
+        }
+      : {}),
   });
   if (key && ctx.session.cache) ctx.session.cache.set(key, r.stdout);
   return { stdout: r.stdout, ...(key ? { key } : {}) };

@@ -208,16 +208,23 @@ export class Session {
     allowFailure?: boolean;
     /** Extra environment (e.g. ARGOCD_APP_* for kustomize). */
     env?: Record<string, string>;
+    /**
+     * The equivalent command on the user's checkout, recorded and shown instead of `args`/`cwd` (which run on a
+     * private, unmodified copy of the same files, so the output is the same).
+     */
+    recordAs?: { args: string[]; cwd: string };
   }): Promise<{ stdout: string; stderr: string; exitCode: number; cached: boolean }> {
-    const display = formatCommand(spec.bin, spec.args);
+    const recArgs = spec.recordAs?.args ?? spec.args;
+    const recCwd = spec.recordAs?.cwd ?? spec.cwd;
+    const display = formatCommand(spec.bin, recArgs);
     const key = spec.cacheKey;
     if (key && this.cache) {
       const hit = this.cache.get(key);
       if (hit !== undefined) {
         this.commands.push({
           bin: spec.bin,
-          args: spec.args,
-          cwd: spec.cwd,
+          args: recArgs,
+          cwd: recCwd,
           env: {},
           display,
           cached: true,
@@ -247,8 +254,8 @@ export class Session {
       const stderr = redactText(result.stderr, secretValues(spec.args));
       this.commands.push({
         bin: spec.bin,
-        args: spec.args,
-        cwd: spec.cwd,
+        args: recArgs,
+        cwd: recCwd,
         env: extra,
         display,
         cached: false,

@@ -3,14 +3,28 @@
  * tool echoes them on stderr), the caller's HELM_* / KUBECONFIG never reach helm, every helm call gets a private
  * Helm home, and the user's checkout is never written.
  */
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderApplication } from '../src/application.js';
 import { formatError } from '../src/errors.js';
+import { kustomizeBuild } from '../src/kustomize.js';
 import { Session } from '../src/session.js';
-import { app, CLUSTER, cleanupTemps, fixtureRepo, REPO_URL, renderError, writeFile } from './helpers.js';
+import {
+  app,
+  CLUSTER,
+  chartMirror,
+  cleanupTemps,
+  find,
+  fixtureRepo,
+  REPO_URL,
+  render,
+  renderError,
+  writeFile,
+} from './helpers.js';
 
 const SECRET = 'hunter2-s3cret';
 let server: Server;
@@ -75,5 +89,98 @@ describe(Session, () => {
     expect(message).toContain('cannot log in with ******');
     expect(message).toContain('db.password=******');
     expect(`${message}\n${hint}`).not.toContain(SECRET);
+  });
+});
+
+/** Every file under `dir` with its content: a snapshot to prove a checkout was not written. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe(kustomizeBuild, () => {
+  const CHARTS = 'https://charts.example.com/stable';
+  const helmKustomization =
+    'helmCharts:\n  - name: foo\n    repo: https://charts.example.com/stable\n    version: 1.2.0\n    releaseName: kh\n';
+
+  it('should inflate a mapped helmCharts chart on a private copy and leave the checkout unchanged when --enable-helm is set', async () => {
+    const R = fixtureRepo('kust-helm');
+    writeFile(join(R, 'kh', 'kustomization.yaml'), helmKustomization);
+    const before = snapshot(R);
+    const { result, commands } = await render(app({ source: { repoURL: REPO_URL, path: 'kh' } }), {
+      repos: { [REPO_URL]: R },
+      chartRepos: { [CHARTS]: chartMirror(['1.1.0', '1.2.0']) },
+      kustomizeBuildOptions: '--enable-helm',
+    });
+    const cm = find(result.manifests, 'ConfigMap', 'kh-foo');
+    expect(cm?.['data']).toMatchObject({ chartVersion: '1.2.0' });
+    const build = commands.find((c) => c.args[0] === 'build')!;
+    expect(build.args[1]!.startsWith(R)).toBe(false);
+    expect(snapshot(R)).toEqual(before);
+  });
+
+  it('should refuse an unmapped helmCharts chart offline, naming chart, version and flag, and never run kustomize', async () => {
+    const R = fixtureRepo('kust-helm-offline');
+    writeFile(join(R, 'kh', 'kustomization.yaml'), helmKustomization);
+    const before = snapshot(R);
+    const { message, hint, commands } = await renderError(app({ source: { repoURL: REPO_URL, path: 'kh' } }), {
+      repos: { [REPO_URL]: R },
+      kustomizeBuildOptions: '--enable-helm',
+    });
+    expect(message).toContain(
+      'kustomize helmCharts in kh/kustomization.yaml: chart foo version 1.2.0 from https://charts.example.com/stable is not available offline',
+    );
+    expect(hint).toContain(`--chart-repo ${CHARTS}=<dir>`);
+    expect(hint).toContain('--allow-network');
+    expect(commands.filter((c) => c.args[0] === 'build')).toEqual([]);
+    expect(snapshot(R)).toEqual(before);
+  });
+
+  it('should refuse a remote kustomize base offline and name the fix', async () => {
+    const R = fixtureRepo('kust-remote');
+    writeFile(
+      join(R, 'kr', 'kustomization.yaml'),
+      'resources:\n  - https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5.0.0\n',
+    );
+    const { message, hint } = await renderError(app({ source: { repoURL: REPO_URL, path: 'kr' } }), {
+      repos: { [REPO_URL]: R },
+    });
+    expect(message).toContain(
+      'kustomize build kr needs the network: it references https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5.0.0',
+    );
+    expect(hint).toContain('--allow-network');
+  });
+
+  it('should run spec.kustomize edits and a plain build without writing the checkout', async () => {
+    const R = fixtureRepo('kust-edits');
+    const before = snapshot(R);
+    const { result, commands } = await render(
+      app({
+        source: {
+          repoURL: REPO_URL,
+          path: 'kust/overlay',
+          kustomize: { namePrefix: 'p-', commonLabels: { team: 'x' } },
+        },
+      }),
+      { repos: { [REPO_URL]: R }, kustomizeBuildOptions: '--load-restrictor LoadRestrictionsNone' },
+    );
+    expect(result.manifests.length).toBeGreaterThan(0);
+    expect(result.manifests.every((o) => o.metadata?.name?.startsWith('p-'))).toBe(true);
+    expect(commands.filter((c) => c.args[0] === 'edit').every((c) => !c.cwd.startsWith(R))).toBe(true);
+    const plain = await render(app({ source: { repoURL: REPO_URL, path: 'kust/overlay' } }), {
+      repos: { [REPO_URL]: R },
+      kustomizeBuildOptions: '--load-restrictor LoadRestrictionsNone',
+    });
+    // A plain build records the command Argo runs on the checkout (its copy is identical).
+    expect(plain.commands[0]!.args.slice(0, 2)).toEqual(['build', join(R, 'kust/overlay')]);
+    expect(snapshot(R)).toEqual(before);
   });
 });
