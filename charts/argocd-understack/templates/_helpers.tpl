@@ -156,7 +156,8 @@ assesses Application health (see docs/argocd-understack.md).
 {{- define "argocd-understack.application" -}}
 {{- $root := .root -}}
 {{- $wave := .wave -}}
-{{- if hasKey .c "wave" -}}{{- $wave = .c.wave -}}{{- end -}}
+{{- /* A wave of 0 counts (hence hasKey, not default); null means unset. */ -}}
+{{- if and (hasKey .c "wave") (not (kindIs "invalid" .c.wave)) -}}{{- $wave = .c.wave -}}{{- end -}}
 {{- $labels := merge (dict "app.kubernetes.io/part-of" "understack" "understack.rackspace.com/cluster" $root.Release.Name "understack.rackspace.com/component" .component) (deepCopy ($root.Values.appLabels | default dict)) -}}
 {{- $app := dict
   "apiVersion" "argoproj.io/v1alpha1"

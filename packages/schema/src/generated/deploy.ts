@@ -77,9 +77,9 @@ export interface GlobalScope {
      */
     installConfigs?: boolean;
     /**
-     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (v1.18.2).
+     * Version of the upstream chart (Argo CD `targetRevision`); unset or null means the version the argocd-understack chart pins (v1.18.2).
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * Cilium configuration.
@@ -108,9 +108,9 @@ export interface GlobalScope {
      */
     enabled?: boolean;
     /**
-     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (0.26.0).
+     * Version of the upstream chart (Argo CD `targetRevision`); unset or null means the version the argocd-understack chart pins (0.26.0).
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * Dex (OIDC).
@@ -139,9 +139,9 @@ export interface GlobalScope {
      */
     enabled?: boolean;
     /**
-     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (v1.5.0).
+     * Version of the upstream chart (Argo CD `targetRevision`); unset or null means the version the argocd-understack chart pins (v1.5.0).
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * etcd backups.
@@ -174,9 +174,9 @@ export interface GlobalScope {
      */
     installConfigs?: boolean;
     /**
-     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (0.19.2).
+     * Version of the upstream chart (Argo CD `targetRevision`); unset or null means the version the argocd-understack chart pins (0.19.2).
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * Global Argo workflows.
@@ -227,9 +227,9 @@ export interface GlobalScope {
      */
     nautobot_config?: string;
     /**
-     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (2.5.6).
+     * Version of the upstream chart (Argo CD `targetRevision`); unset or null means the version the argocd-understack chart pins (2.5.6).
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * Nautobot API token jobs.
@@ -269,7 +269,7 @@ export interface GlobalScope {
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * OpenEBS.
@@ -409,9 +409,9 @@ export interface SiteScope {
      */
     installConfigs?: boolean;
     /**
-     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (v1.18.2).
+     * Version of the upstream chart (Argo CD `targetRevision`); unset or null means the version the argocd-understack chart pins (v1.18.2).
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * Chrony NTP.
@@ -440,13 +440,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * A deploy-repo supplied ClusterIssuer.
@@ -475,9 +475,9 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (v1.5.0).
+     * Version of the upstream chart (Argo CD `targetRevision`); unset or null means the version the argocd-understack chart pins (v1.5.0).
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * etcd backups.
@@ -510,9 +510,9 @@ export interface SiteScope {
      */
     installConfigs?: boolean;
     /**
-     * Version of the upstream chart (Argo CD `targetRevision`); empty means the version the argocd-understack chart pins (0.19.2).
+     * Version of the upstream chart (Argo CD `targetRevision`); unset or null means the version the argocd-understack chart pins (0.19.2).
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * OpenStack glance.
@@ -523,13 +523,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * OpenStack horizon.
@@ -540,13 +540,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * ingress-nginx.
@@ -566,13 +566,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * Karma (alert dashboard).
@@ -592,13 +592,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * MariaDB operator.
@@ -627,13 +627,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Path of the nautobot_config.py passed to the worker chart; the same single config file the global Nautobot uses.
+     * Path of a nautobot_config.py passed to the worker chart as the Helm fileParameter `nautobot.config`: `$deploy/...`, `$understack/...` or a path inside the chart. Unset or null: no fileParameter, so the worker chart uses the config it ships (`files/nautobot_config.py`, the same single file the global Nautobot uses by default).
      */
-    nautobot_config?: string;
+    nautobot_config?: string | null;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Where the worker chart comes from: `git` = `charts/nautobot-worker` of `understack_url` at `understack_ref`; `oci` = the published chart `<chartRepo>/nautobot-worker` at `chartVersion`.
      */
@@ -643,9 +643,9 @@ export interface SiteScope {
      */
     chartRepo?: string;
     /**
-     * Version of the published worker chart. Used when `chartSource` is `oci`.
+     * Version of the published worker chart. Used when `chartSource` is `oci`; unset or null: the default.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * OpenStack neutron.
@@ -656,13 +656,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * OpenStack nova.
@@ -673,13 +673,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * OpenStack octavia.
@@ -690,13 +690,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * OpenEBS.
@@ -754,9 +754,9 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
   };
   /**
    * OpenStack sync resources.
@@ -767,9 +767,9 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
   };
   /**
    * Open vSwitch.
@@ -782,7 +782,7 @@ export interface SiteScope {
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * OVN.
@@ -795,7 +795,7 @@ export interface SiteScope {
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * OpenStack placement.
@@ -806,13 +806,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * RabbitMQ cluster operator.
@@ -850,13 +850,13 @@ export interface SiteScope {
      */
     enabled?: boolean;
     /**
-     * Argo CD sync wave (lower deploys first).
+     * Argo CD sync wave (lower deploys first); unset or null: the wave the argocd-understack chart gives the component.
      */
-    wave?: number;
+    wave?: number | null;
     /**
      * Chart version to deploy.
      */
-    chartVersion?: string;
+    chartVersion?: string | null;
   };
   /**
    * SNMP exporter.
