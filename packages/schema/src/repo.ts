@@ -62,7 +62,7 @@ export interface DeployRepo {
    * Non-YAML files under a cluster directory, raw (at most {@link MAX_FILE_BYTES} each): what the private-key rules
    * scan, since a PEM key committed as `ca.key` for a kustomize secretGenerator is as exposed as one in a manifest.
    */
-  otherFiles: Map<string, Buffer>;
+  otherFiles: Map<string, Uint8Array>;
   /** Files (any type) per directory: repo-relative dir -> base names. */
   filesByDir: Map<string, string[]>;
   problems: LoadProblem[];
@@ -114,7 +114,7 @@ const tooLarge = (rel: string, size: number): LoadProblem => ({
  * is opened non-blocking and checked with fstat on the open descriptor, so a FIFO (or a file swapped for one after the
  * walk) is refused instead of hanging the read.
  */
-export function readBytes(abs: string, rel: string): { buf: Buffer } | { problem: LoadProblem } {
+function readBytes(abs: string, rel: string): { buf: Buffer } | { problem: LoadProblem } {
   let fd: number | undefined;
   try {
     fd = openSync(abs, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));

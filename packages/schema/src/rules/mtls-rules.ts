@@ -10,6 +10,29 @@ import { certLabel, siteOf } from './cert-rules.js';
 import { externalSecretTarget, isClientCertificate } from './schema-rules.js';
 
 const CA_NAME = /(^|[-_.])ca([-_.]|$)|ca-key|ca_key/i;
+/**
+ * A name that denotes the CA *key*: a `ca` token later followed by a `key` token (`mtls-ca-key-pair`, `ca.key`,
+ * `root_ca_private_key`, `understack/mtls-ca-key`), not `cache-key` or `mtls-ca-cert`.
+ */
+export const CA_KEY_NAME = /(^|[^a-z0-9])ca([-_./][a-z0-9]+)*?[-_./]key([^a-z0-9]|$)/i;
+/** Credential names a `dataFrom.find` pattern is tried against: the chart's CA secret and the usual provider keys. */
+const CA_KEY_SAMPLES = [
+  'mtls-ca-key-pair',
+  'understack/mtls-ca-key-pair',
+  'mtls-ca-key',
+  'understack/mtls-ca-key',
+  'ca.key',
+  'ca-key',
+];
+/** Does a secret/credential name (with the keys it holds) carry the CA private key? */
+function caKeyCarrier(name: string, keys: string[]): string | undefined {
+  if (keys.includes('ca.key')) return 'ca.key';
+  if (CA_KEY_NAME.test(name)) return name;
+  if (CA_NAME.test(name) && keys.includes('tls.key')) return 'tls.key';
+  return undefined;
+}
+/** Kustomization files of a cluster (the file names kustomize reads). */
+const isKustomization = (file: string) => /(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(file);
 const REQUIRED_KEYS = ['tls.crt', 'tls.key', 'ca.crt'] as const;
 
 /** Site-only clusters: where the CA must never be. A cluster that is both global and site holds the CA legitimately. */
@@ -68,7 +91,7 @@ export const caOnSite = defineRule({
   id: 'mtls/ca-on-site',
   severity: 'error',
   title: 'CA private key or CA issuer on a site cluster',
-  docs: "The mTLS CA lives only on the global cluster. A CA-type Issuer/ClusterIssuer, a Certificate with `isCA: true` or one issued by the mTLS CA issuer, or a Secret/ExternalSecret that carries a CA private key (`ca.key`, or `tls.key` of a CA-named secret such as `mtls-ca-key-pair`) in a site cluster's files means one compromised site can mint client certificates for every other site and impersonate the servers. Sites receive only their issued client certificate and key plus the CA *public* certificate.",
+  docs: "The mTLS CA lives only on the global cluster. A CA-type Issuer/ClusterIssuer, a Certificate with `isCA: true` or one issued by the mTLS CA issuer, or a Secret/ExternalSecret that carries a CA private key (`ca.key`, or `tls.key` of a CA-named secret such as `mtls-ca-key-pair`) in a site cluster's files means one compromised site can mint client certificates for every other site and impersonate the servers. Also reported: a kustomize `secretGenerator` that builds such a secret (from `ca.key`/CA-named key files or literals), a `SealedSecret` that unseals one, an ExternalSecret whose target is the CA key pair (`mtls-ca-key-pair` or any name with a `ca` token followed by a `key` token) or whose `dataFrom.extract.key` / `dataFrom.find.name.regexp` reaches the CA key credential. Sites receive only their issued client certificate and key plus the CA *public* certificate.",
   check(ctx) {
     const hint =
       "Remove it from the site. Issue the site's client certificate on the global cluster and ship only tls.crt, tls.key and the CA's ca.crt through the secrets provider.";
@@ -112,8 +135,31 @@ export const caOnSite = defineRule({
             }
           }
         }
+        if (o.kind === 'SealedSecret') {
+          const name = str(get(o.obj, ['spec', 'template', 'metadata', 'name'])) ?? o.name;
+          const enc = get(o.obj, ['spec', 'encryptedData']);
+          const keys = isObj(enc) ? Object.keys(enc) : [];
+          const what = caKeyCarrier(name, keys);
+          if (what) {
+            const keyPath: JsonPath =
+              what === 'ca.key' || what === 'tls.key' ? ['spec', 'encryptedData', what] : ['metadata', 'name'];
+            ctx.report(
+              { ...at, path: keyPath, key: what === 'ca.key' || what === 'tls.key' },
+              `SealedSecret "${o.name}" unseals the CA private key (${what === name ? `secret "${name}"` : what}) on site cluster "${cluster.name}": sealing hides it in git, not from the site`,
+              hint,
+            );
+          }
+        }
         if (o.kind === 'ExternalSecret') {
           const target = externalSecretTarget(o.obj);
+          if (CA_KEY_NAME.test(target)) {
+            const explicit = str(get(o.obj, ['spec', 'target', 'name'])) !== undefined;
+            ctx.report(
+              { ...at, path: explicit ? ['spec', 'target', 'name'] : ['metadata', 'name'] },
+              `ExternalSecret "${o.name}" produces secret "${target}", the CA key pair, on site cluster "${cluster.name}"`,
+              hint,
+            );
+          }
           const keys = new Map<string, JsonPath>();
           const tdata = templateData(o);
           for (const k of Object.keys(tdata ?? {})) keys.set(k, ['spec', 'target', 'template', 'data', k]);
@@ -135,12 +181,30 @@ export const caOnSite = defineRule({
           if (Array.isArray(dataFrom)) {
             dataFrom.forEach((d, i) => {
               const remote = str(get(d, ['extract', 'key']));
-              if (remote && /ca[-_]?key/i.test(remote)) {
+              if (remote && (/ca[-_]?key/i.test(remote) || CA_KEY_NAME.test(remote))) {
                 ctx.report(
                   { ...at, path: ['spec', 'dataFrom', i, 'extract', 'key'] },
                   `ExternalSecret "${o.name}" pulls "${remote}", a CA key credential, onto site cluster "${cluster.name}"`,
                   hint,
                 );
+              }
+              // find: every provider credential whose name matches is pulled; one matching the CA key is enough.
+              const pattern = str(get(d, ['find', 'name', 'regexp']));
+              if (pattern !== undefined) {
+                let re: RegExp | undefined;
+                try {
+                  re = new RegExp(pattern);
+                } catch {
+                  re = undefined; // not a JS-compatible pattern: nothing to conclude
+                }
+                const hit = re && CA_KEY_SAMPLES.find((n) => re.test(n));
+                if (hit) {
+                  ctx.report(
+                    { ...at, path: ['spec', 'dataFrom', i, 'find', 'name', 'regexp'] },
+                    `ExternalSecret "${o.name}" pulls every credential matching ${JSON.stringify(pattern)} onto site cluster "${cluster.name}", which includes the CA key credential (e.g. "${hit}")`,
+                    `Narrow the pattern to this site's client credential and the CA *certificate* (e.g. "^understack/${cluster.name}/nautobot-mtls-client$"), or use data[].remoteRef keys. ${hint}`,
+                  );
+                }
               }
             });
           }
@@ -154,6 +218,47 @@ export const caOnSite = defineRule({
             }
           }
         }
+      }
+      // kustomize secretGenerator: builds a Secret from files or literals beside the kustomization.
+      for (const source of cluster.sources.filter((x) => isKustomization(x.file))) {
+        const gens = get(source.docs[0]?.value, ['secretGenerator']);
+        if (!Array.isArray(gens)) continue;
+        gens.forEach((g, i) => {
+          if (!isObj(g)) return;
+          const name = str(g.name) ?? '';
+          const entries: Array<{ key: string; path: JsonPath; file?: string }> = [];
+          for (const field of ['files', 'literals'] as const) {
+            const list = g[field];
+            if (!Array.isArray(list)) continue;
+            list.forEach((item, j) => {
+              if (typeof item !== 'string') return;
+              const eq = item.indexOf('=');
+              const file = field === 'files' ? (eq >= 0 ? item.slice(eq + 1) : item) : undefined;
+              const key = eq >= 0 ? item.slice(0, eq) : (file?.slice(file.lastIndexOf('/') + 1) ?? item);
+              entries.push({ key, path: ['secretGenerator', i, field, j], ...(file ? { file } : {}) });
+            });
+          }
+          const genHint = `Remove the secretGenerator entry${entries.some((e) => e.file) ? ' and the key file (rotate the CA key: it is in git history)' : ''}. ${hint}`;
+          const byKey = entries.find(
+            (e) =>
+              e.key === 'ca.key' ||
+              (e.file !== undefined && CA_KEY_NAME.test(e.file.slice(e.file.lastIndexOf('/') + 1))) ||
+              (e.key === 'tls.key' && CA_NAME.test(name)),
+          );
+          if (byKey) {
+            ctx.report(
+              { source, doc: 0, path: byKey.path },
+              `kustomize secretGenerator "${name}" puts a CA private key (${byKey.key}${byKey.file ? ` from ${byKey.file}` : ''}) into a Secret on site cluster "${cluster.name}"`,
+              genHint,
+            );
+          } else if (CA_KEY_NAME.test(name)) {
+            ctx.report(
+              { source, doc: 0, path: ['secretGenerator', i, 'name'] },
+              `kustomize secretGenerator "${name}" generates the CA key pair secret on site cluster "${cluster.name}"`,
+              genHint,
+            );
+          }
+        });
       }
     }
   },
@@ -386,22 +491,71 @@ export const mtlsSecretMissing = defineRule({
   },
 });
 
+const PEM_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----/;
+/** Key stores that hold private keys in binary form (PKCS#12, Java key stores). */
+const KEY_STORE = /\.(p12|pfx|jks|keystore)$/i;
+
 export const privateKeyLiteral = defineRule({
   id: 'secrets/private-key-literal',
   severity: 'error',
   title: 'Private key committed in plain text',
-  docs: 'A PEM private key (`-----BEGIN ... PRIVATE KEY-----`) in a deploy-repo file is readable by everyone with access to the repository and its history; on a site cluster it may be the CA key itself. Keys belong in the secrets provider and reach clusters through ExternalSecrets.',
+  docs: "A private key in a deploy-repo file is readable by everyone with access to the repository and its history; on a site cluster it may be the CA key itself. The linter finds PEM private key blocks (`-----BEGIN ... PRIVATE KEY-----`) in every file under a cluster, YAML or not (a `ca.key` beside a kustomization for its secretGenerator is as exposed as one in a manifest), base64-encoded PEM keys in a Secret's `data`, and binary key stores (`.p12`, `.pfx`, `.jks`, `.keystore`). Keys belong in the secrets provider and reach clusters through ExternalSecrets.",
   check(ctx) {
+    const hint =
+      'Remove it (and rotate the key: it is in git history); store it in the secrets provider and pull it with an ExternalSecret.';
+    const where = (c: Cluster) =>
+      c.isSite && !c.isGlobal
+        ? ` on site cluster "${c.name}" (if it is the mTLS CA key, every site and server can be impersonated)`
+        : '';
     for (const cluster of ctx.clusters) {
       for (const source of cluster.sources) {
-        const m = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----/.exec(source.text);
+        const m = PEM_KEY.exec(source.text);
         if (!m) continue;
         const pos = source.lineCounter.linePos(m.index);
         ctx.report(
           { file: source.file, position: { line: pos.line, column: pos.col } },
-          `a ${m[1] ?? ''}PRIVATE KEY PEM block is committed in plain text`,
-          'Remove it (and rotate the key: it is in git history); store it in the secrets provider and pull it with an ExternalSecret.',
+          `a private key PEM block (${m[1] ?? ''}PRIVATE KEY) is committed in plain text${where(cluster)}`,
+          hint,
         );
+      }
+      for (const [file, buf] of ctx.repo.otherFiles) {
+        if (!file.startsWith(`${cluster.dir}/`)) continue;
+        if (KEY_STORE.test(file)) {
+          ctx.report(
+            { file, position: { line: 1, column: 1 } },
+            `a binary key store (${file.slice(file.lastIndexOf('.'))}) is committed${where(cluster)}: it holds private keys`,
+            hint,
+          );
+          continue;
+        }
+        // latin1 keeps byte offsets, so a key in a non-UTF-8 or binary file is still found.
+        const text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
+        const m = PEM_KEY.exec(text);
+        if (!m) continue;
+        const before = text.slice(0, m.index);
+        const line = before.split('\n').length;
+        const column = m.index - before.lastIndexOf('\n');
+        ctx.report(
+          { file, position: { line, column } },
+          `a private key PEM block (${m[1] ?? ''}PRIVATE KEY) is committed in plain text${where(cluster)}`,
+          `${hint} A kustomize secretGenerator that reads this file belongs nowhere near git either.`,
+        );
+      }
+      for (const o of ctx.objects(cluster)) {
+        if (o.kind !== 'Secret') continue;
+        const data = get(o.obj, ['data']);
+        if (!isObj(data)) continue;
+        for (const [k, v] of Object.entries(data)) {
+          if (typeof v !== 'string' || v.length < 40) continue;
+          const decoded = Buffer.from(v.replace(/\s+/g, ''), 'base64').toString('latin1');
+          const m = PEM_KEY.exec(decoded);
+          if (!m) continue;
+          ctx.report(
+            { source: o.source, doc: o.doc, path: ['data', k] },
+            `Secret "${o.name}" data.${k} is a base64-encoded private key PEM block (${m[1] ?? ''}PRIVATE KEY; base64 is an encoding, not encryption)${where(cluster)}`,
+            hint,
+          );
+        }
       }
     }
   },
