@@ -116,3 +116,43 @@ spec:
     rotationPolicy: {{ $pk.rotationPolicy }}
   {{- include "nautobot-mtls.caIssuerRef" .root | nindent 2 }}
 {{- end -}}
+
+{{/*
+Fails when two rendered Certificates would write the same Secret, or when any of them would write the CA key Secret
+(`ca.secretName`): cert-manager would let them overwrite each other, and a CNPG `clientCASecret`, a site push or a
+pod mount pointed at a leaf name would then get the CA private key. Called once, from certificate-ca.yaml.
+*/}}
+{{- define "nautobot-mtls.checkSecretNames" -}}
+{{- $v := .Values -}}
+{{- $names := list (list "caCert.secretName" $v.caCert.secretName) -}}
+{{- if $v.postgres.enabled -}}
+{{- $names = append $names (list "postgres.serverSecretName" $v.postgres.serverSecretName) -}}
+{{- if $v.postgres.replication.enabled -}}
+{{- $names = append $names (list "postgres.replication.secretName" $v.postgres.replication.secretName) -}}
+{{- end -}}
+{{- end -}}
+{{- if $v.redis.enabled -}}
+{{- $names = append $names (list "redis.serverSecretName" $v.redis.serverSecretName) -}}
+{{- end -}}
+{{- if $v.globalClient.enabled -}}
+{{- $names = append $names (list "globalClient.secretName" $v.globalClient.secretName) -}}
+{{- end -}}
+{{- range $s := (include "nautobot-mtls.sites" . | fromJson).sites -}}
+{{- $names = append $names (list (printf "sites.%s (Secret %s)" $s.site $s.name) $s.name) -}}
+{{- end -}}
+{{- range $n := $names -}}
+{{- if eq (index $n 1) $v.ca.secretName -}}
+{{- fail (printf "%s: %q is ca.secretName, the Secret holding the CA private key: that Certificate would overwrite the CA key, and whatever reads it (CNPG, a PushSecret, a pod) would get the CA key. Either: rename %s, or set ca.secretName to another name." (index $n 0) (index $n 1) (index $n 0)) -}}
+{{- end -}}
+{{- end -}}
+{{- range $i, $a := $names -}}
+{{- range $b := slice $names (add1 $i) -}}
+{{- if eq (index $a 1) (index $b 1) -}}
+{{- fail (printf "%s and %s: both name Secret %q: two Certificates would overwrite each other's key pair. Either: give one of them another name." (index $a 0) (index $b 0) (index $a 1)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if eq $v.ca.bootstrapIssuerName $v.ca.issuerName -}}
+{{- fail (printf "ca.bootstrapIssuerName and ca.issuerName: both are %q: the self-signed Issuer and the CA Issuer would be one object. Either: give one of them another name." $v.ca.issuerName) -}}
+{{- end -}}
+{{- end -}}
