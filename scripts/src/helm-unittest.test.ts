@@ -47,7 +47,8 @@ describe(runHelmUnittest, () => {
   });
 });
 
-describe('understack-helm-unittest (CLI)', () => {
+// Each case starts node (and tsx when dist/ is older than src/): generous timeouts for a loaded 2-core machine.
+describe('understack-helm-unittest (CLI)', { timeout: 60_000 }, () => {
   it('should exit 1 and print per-chart lines and correct totals when one of two charts has a failing test', () => {
     const r = spawnSync(process.execPath, [cli, join(fixtures, 'chart-ok'), join(fixtures, 'chart-failing')], {
       encoding: 'utf8',

@@ -242,7 +242,9 @@ describe(requireTool, () => {
     expect(error!.hint).toContain('run `pnpm tools:install` to install fake 1.2.3');
   });
 
-  it('should exit 1 from `understack-tools require` with the message when a tool has the wrong version', () => {
+  it('should exit 1 from `understack-tools require` with the message when a tool has the wrong version', {
+    timeout: 60_000,
+  }, () => {
     makeRoot({ fake: FAKE_PIN });
     mkdirSync(join(root, '.tools', 'bin'), { recursive: true });
     writeExec(join(root, '.tools', 'bin', 'fake'), fakeBinary('fake', '2.0.0'));
