@@ -3,7 +3,7 @@
  * Every check uses the worker's *effective* configuration: what the values set, else what the nautobot-worker chart
  * sets itself (with `mtls.enabled`, the default: the secret mount and NAUTOBOT_DB_SSLMODE/SSLNEGOTIATION).
  */
-import { dnsMatches, envEntries, get, isObj, tlsRoutes, WORKER_DIR, type WorkerConfig } from '../model.js';
+import { dnsMatches, envEntries, get, isObj, tlsRoutes, WORKER_DIR, type WorkerConfig, walk } from '../model.js';
 import { rawScalar } from '../source.js';
 import { defineRule, type Rule, type RuleContext } from './api.js';
 
@@ -266,35 +266,80 @@ export const caBundlePrivateOnly = defineRule({
   },
 });
 
-const SECRET_WORDS = new Set(['KEY', 'APIKEY', 'TOKEN', 'SECRET', 'PASSWORD', 'PASSWD', 'PWD', 'CREDENTIALS']);
-/** Trailing words that make the value a reference to a secret, not the secret itself. */
-const REFERENCE_WORDS = new Set(['FILE', 'PATH', 'DIR', 'ID', 'URL', 'NAME', 'REF', 'TYPE', 'KEYFILE', 'SSLKEY']);
+/** Substrings that make an env var name a secret's name (the issue's `*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*KEY*`). */
+const SECRET_SUBSTRINGS = /PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL/;
+/** Last words that make the value a reference to a secret, not the secret itself. */
+const REFERENCE_WORDS = new Set([
+  'ID',
+  'URL',
+  'URI',
+  'NAME',
+  'REF',
+  'TYPE',
+  'HOST',
+  'PORT',
+  'ALGORITHM',
+  'SIZE',
+  'LENGTH',
+]);
+/** ... and last words ending like these (`_FILE`, `SSL_KEYFILE`, `_CERTPATH`, `_DIR`). */
+const REFERENCE_SUFFIX = /(FILE|PATH|DIR)$/;
 
-/** `NAUTOBOT_SECRET_KEY`, `REDIS_PASSWORD`, `GITHUB_TOKEN` yes; `KEYCLOAK_URL`, `AWS_ACCESS_KEY_ID`, `*_KEYFILE` no. */
+/**
+ * Is this env var named like a secret? Any name containing PASSWORD, PASSWD, SECRET, TOKEN, KEY or CREDENTIAL
+ * (substrings, so `SSHKEY` and `DJANGO_APIKEY2` count), unless its last word names a reference (`*_FILE`, `*KEYFILE`,
+ * `*_PATH`, `*_DIR`, `*_ID`, `*_URL`, `*_NAME`, `*_HOST`, ...) or it has a `PUBLIC` word.
+ * `NAUTOBOT_SECRET_KEY`, `REDIS_PASSWORD`, `GITHUB_TOKEN` yes; `KEYCLOAK_URL`, `AWS_ACCESS_KEY_ID`, `*_KEYFILE` no.
+ */
 export function looksSecret(name: string): boolean {
-  const words = name
-    .toUpperCase()
-    .split(/[^A-Z0-9]+/)
-    .filter(Boolean);
-  if (!words.length || REFERENCE_WORDS.has(words[words.length - 1]!) || words.includes('PUBLIC')) return false;
-  return words.some((w) => SECRET_WORDS.has(w)) || /PASSWORD|SECRET|TOKEN/.test(name.toUpperCase());
+  const upper = name.toUpperCase();
+  const words = upper.split(/[^A-Z0-9]+/).filter(Boolean);
+  if (!words.length || words.includes('PUBLIC')) return false;
+  const last = words[words.length - 1]!;
+  if (REFERENCE_WORDS.has(last) || REFERENCE_SUFFIX.test(last)) return false;
+  return SECRET_SUBSTRINGS.test(upper);
+}
+
+/** A literal that is a file path: absolute, only path characters (no `+`, `=`: base64 secrets can start with `/`). */
+const PATH_LIKE = /^\/[A-Za-z0-9._/-]+$/;
+/** Extensions of certificate, key and config files a secret-named variable may legitimately point at. */
+const FILE_EXT = /\.(crt|cer|pem|key|p12|pfx|jks|json|ya?ml|conf|cfg|ini|txt|env)$/i;
+
+/**
+ * Is this literal a reference to a file rather than a secret? An absolute path of path characters only that either
+ * lies under a mount of the pod (the mTLS mount, or any `mountPath` in the same file) or ends in a certificate/key/
+ * config file extension: `NAUTOBOT_DB_SSLKEY=/etc/nautobot/mtls/tls.key` is a reference, `/x8Zk3q9+...=` is not.
+ */
+export function isFileReference(value: string, mounts: readonly string[]): boolean {
+  if (!PATH_LIKE.test(value) || value.includes('//') || value.split('/').includes('..')) return false;
+  if (FILE_EXT.test(value)) return true;
+  return mounts.some((m) => {
+    const base = m.replace(/\/+$/, '');
+    return base.length > 1 && value.startsWith(`${base}/`) && value.length > base.length + 1;
+  });
 }
 
 export const literalSecretEnv = defineRule({
   id: 'secrets/literal-env',
   severity: 'error',
   title: 'Secret as a literal env value',
-  docs: 'An env var named like a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, a `KEY` word as in `NAUTOBOT_SECRET_KEY`) with a literal `value` puts the secret into git, the rendered Application and `kubectl describe pod`. Use `valueFrom.secretKeyRef` pointing at a secret an ExternalSecret produces. References are not secrets and are not reported: file paths (NAUTOBOT_REDIS_SSL_KEYFILE=/etc/...) and names ending in _FILE, _PATH, _ID, _URL, _NAME (AWS_ACCESS_KEY_ID, KEYCLOAK_URL).',
+  docs: 'An env var named like a secret (its name contains PASSWORD, PASSWD, SECRET, TOKEN, KEY or CREDENTIAL, e.g. `NAUTOBOT_SECRET_KEY`, `SSHKEY`) with a literal `value` puts the secret into git, the rendered Application and `kubectl describe pod`. Use `valueFrom.secretKeyRef` pointing at a secret an ExternalSecret produces. References are not secrets and are not reported: names whose last word is a reference (`*_FILE`, `*KEYFILE`, `*_PATH`, `*_DIR`, `*_ID`, `*_URL`, `*_NAME`, `*_HOST`, as in AWS_ACCESS_KEY_ID, KEYCLOAK_URL) or has a PUBLIC word, `$(VAR)` expansions, booleans, and file paths: an absolute path of path characters only (no `+` or `=`, which base64 secrets may contain) that lies under the mTLS mount or another `mountPath` of the same file, or ends in a certificate/key/config extension (`.crt`, `.key`, `.pem`, ...), e.g. `NAUTOBOT_DB_SSLKEY=/etc/nautobot/mtls/tls.key`.',
   check(ctx) {
     for (const cluster of ctx.clusters) {
+      const w = ctx.worker(cluster);
       for (const source of cluster.sources) {
         if (source === cluster.deploy) continue;
         for (const d of source.docs) {
           if (d.value === undefined) continue;
+          const mounts = [ctx.options.workerChart.mountPath];
+          if (w && w.source === source) mounts.push(w.mountPath);
+          for (const [node, path] of walk(d.value)) {
+            if (path[path.length - 1] === 'mountPath' && typeof node === 'string') mounts.push(node);
+          }
           for (const e of envEntries(d.value)) {
             if (!looksSecret(e.name) || e.value === undefined) continue;
             const v = e.value.trim();
-            if (!v || v.startsWith('/') || /^\$\(\w+\)$/.test(v) || v === 'true' || v === 'false') continue;
+            if (!v || /^\$\(\w+\)$/.test(v) || v === 'true' || v === 'false' || isFileReference(v, mounts)) continue;
             ctx.report(
               { source, doc: d.index, path: e.valuePath },
               `${e.name} has a literal value: secrets must come from valueFrom.secretKeyRef`,
