@@ -211,10 +211,17 @@ export function validateSources(app: Application): void {
       throw new RenderError(
         'E_VALIDATION',
         `sources.ref ${s.ref} cannot contain any special characters except '_' and '-'`,
+        `At spec.sources[${sources.indexOf(s)}] (source ${sources.indexOf(s) + 1} of ${sources.length}).\nEither: rename the ref to letters, digits, '_' and '-' (e.g. ${s.ref.replace(/[^a-zA-Z0-9_-]/g, '-')}) and use $<ref>/<file> in valueFiles, or remove the ref.`,
       );
     }
-    if (seen.has(s.ref))
-      throw new RenderError('E_VALIDATION', 'invalid sources: multiple sources had the same `ref` key');
+    if (seen.has(s.ref)) {
+      const first = sources.findIndex((x) => x.ref === s.ref) + 1;
+      throw new RenderError(
+        'E_VALIDATION',
+        'invalid sources: multiple sources had the same `ref` key',
+        `ref ${s.ref} is on sources ${first} and ${sources.indexOf(s) + 1} of ${sources.length} (spec.sources[${first - 1}] and spec.sources[${sources.indexOf(s)}]).\nEither: give each source its own ref (valueFiles name it as $<ref>/...), or remove the ref from the source no valueFiles use.`,
+      );
+    }
     seen.add(s.ref);
   }
 }
@@ -332,6 +339,7 @@ function checkRefRevisions(source: ApplicationSource, refs: Record<string, RefTa
       throw new RenderError(
         'E_REF',
         `cannot reference multiple revisions for the same repository (${refVar} references "${rev(ref.targetRevision)}" while ${prior.key} references "${prior.revision}")`,
+        `Either: give the sources ${refVar.slice(1)} and ${prior.key.slice(1)} the same targetRevision, or keep one ref to ${ref.repoURL} and use it for every value file.`,
       );
     }
     byRepo.set(repo, { key: refVar, revision: rev(ref.targetRevision) });
@@ -343,6 +351,7 @@ function checkRefRevisions(source: ApplicationSource, refs: Record<string, RefTa
       throw new RenderError(
         'E_REF',
         `cannot reference a different revision of the same repository (${refVar} references "${rev(ref.targetRevision)}" while the application references "${rev(source.targetRevision)}")`,
+        `Either: set targetRevision "${rev(source.targetRevision)}" on the ref source ${refVar.slice(1)} too, or name the value file by its path inside the chart's repository instead of ${refVar}/....`,
       );
     }
   }

@@ -6,7 +6,7 @@ import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'no
 import { join, relative, sep } from 'node:path';
 import { RenderError } from './errors.js';
 import { globToRegExp } from './glob.js';
-import { splitYaml } from './manifests.js';
+import { splitYaml, yamlProblem } from './manifests.js';
 import { isInside } from './paths.js';
 import type { DirectorySource, K8sObject } from './types.js';
 
@@ -42,7 +42,11 @@ export function directoryManifests(
       if (lst.isSymbolicLink()) {
         const real = realpathSync(p);
         if (!isInside(realpathSync(repoRoot), real)) {
-          throw new RenderError('E_OOB_SYMLINK', `illegal filepath in symlink: ${relative(repoRoot, p)}`);
+          throw new RenderError(
+            'E_OOB_SYMLINK',
+            `illegal filepath in symlink: ${relative(repoRoot, p)}`,
+            `Either: replace the symlink ${relative(repoRoot, p)} with a copy of its target, point it at a file inside the repository, or exclude it with directory.exclude.`,
+          );
         }
         st = statSync(p);
       }
@@ -58,7 +62,11 @@ export function directoryManifests(
       if (text.includes(SKIP_MARKER)) continue;
       total += text.length;
       if (total > MAX_COMBINED) {
-        throw new RenderError('E_DIRECTORY', `exceeded max combined manifest file size ${MAX_COMBINED} bytes`);
+        throw new RenderError(
+          'E_DIRECTORY',
+          `exceeded max combined manifest file size ${MAX_COMBINED} bytes (at ${relative(repoRoot, p)})`,
+          'Either: exclude files that are not manifests with directory.exclude (or narrow directory.include), split the application, or move large files out of the app path.',
+        );
       }
       if (name.endsWith('.jsonnet')) {
         throw new RenderError(
@@ -68,7 +76,7 @@ export function directoryManifests(
         );
       }
       if (name.endsWith('.json')) {
-        out.push(parseSingleJson(text, rel));
+        out.push(parseSingleJson(text, rel, relative(repoRoot, p)));
         continue;
       }
       let objs: K8sObject[];
@@ -77,9 +85,13 @@ export function directoryManifests(
       } catch (err) {
         // Not a manifest at all (e.g. a values file): silently ignored, as Argo does.
         if (text.includes('apiVersion:') && text.includes('kind:') && text.includes('metadata:')) {
-          throw new RenderError('E_YAML', `failed to unmarshal "${rel}": ${(err as Error).message}`, undefined, {
-            cause: err,
-          });
+          const at = yamlProblem(text, relative(repoRoot, p));
+          throw new RenderError(
+            'E_YAML',
+            `failed to unmarshal "${rel}": ${at ?? (err as Error).message}`,
+            `Either: fix the YAML at that position, exclude ${rel} with directory.exclude, or add the ${SKIP_MARKER} marker to the file.`,
+            { cause: err },
+          );
         }
         continue;
       }
@@ -91,7 +103,8 @@ export function directoryManifests(
 }
 
 /** A `.json` file must hold exactly one object. */
-function parseSingleJson(text: string, rel: string): K8sObject {
+function parseSingleJson(text: string, rel: string, file: string): K8sObject {
+  const fix = `Either: fix ${file}, rename it to .yaml (YAML files may hold several documents), or exclude it with directory.exclude.`;
   const trimmed = text.trim();
   let end = -1;
   let depth = 0;
@@ -117,11 +130,12 @@ function parseSingleJson(text: string, rel: string): K8sObject {
     throw new RenderError(
       'E_DIRECTORY',
       `Found multiple objects in "${rel}". Only single objects are allowed in JSON files.`,
+      fix,
     );
   }
   try {
     return JSON.parse(trimmed) as K8sObject;
   } catch (err) {
-    throw new RenderError('E_DIRECTORY', `Failed to unmarshal "${rel}": ${(err as Error).message}`);
+    throw new RenderError('E_DIRECTORY', `Failed to unmarshal "${rel}": ${file}: ${(err as Error).message}`, fix);
   }
 }

@@ -364,7 +364,8 @@ function templateFailure(args: string[], r: { stderr: string; exitCode: number }
   return new RenderError(
     'E_HELM_TEMPLATE',
     `failed to execute helm template command: \`${display}\` failed exit status ${r.exitCode}: ${tail}`,
-    yamlHint(args),
+    yamlHint(args) ??
+      'Either: fix the chart template or the value helm names above (a wrong type or a missing required value in valueFiles, values or parameters), or reproduce it with the command above from the chart folder (--verbose prints every command).',
   );
 }
 

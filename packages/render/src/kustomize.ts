@@ -20,7 +20,7 @@ import { sha256 } from './cache.js';
 import { envsubst } from './envsubst.js';
 import { RenderError } from './errors.js';
 import { normalizeKubeVersion, offlineChartError } from './helm.js';
-import { parseUserYaml, toYaml } from './manifests.js';
+import { parseUserYaml, toYaml, yamlProblem } from './manifests.js';
 import { isInside } from './paths.js';
 import type { ChartRepoMap } from './repos.js';
 import { maxSatisfying } from './semver.js';
@@ -70,7 +70,11 @@ export function buildKustomizeEdits(
       ...k.replicas.map((r) => {
         const n = typeof r.count === 'number' ? r.count : Number.parseInt(String(r.count), 10);
         if (!Number.isInteger(n))
-          throw new RenderError('E_KUSTOMIZE', `replicas ${r.name}: count '${r.count}' is not an integer`);
+          throw new RenderError(
+            'E_KUSTOMIZE',
+            `spec.kustomize.replicas ${r.name}: count '${r.count}' is not an integer`,
+            `Either: set count to a whole number (e.g. ${r.name}=2), or remove the entry.`,
+          );
         return `${r.name}=${n}`;
       }),
     );
@@ -135,6 +139,8 @@ export interface KustomizeInputs {
   files: string[];
   /** A remote base or resource (git/https/oci) is referenced: the build needs the network. */
   remote: string[];
+  /** Kustomization files that are not valid YAML, as `file:line:col: invalid YAML: ...` (repository-relative). */
+  invalid: string[];
   helmCharts: KustomizeHelmChart[];
 }
 
@@ -149,7 +155,7 @@ export function kustomizeInputs(
   extraRefs: string[] = [],
 ): KustomizeInputs {
   const seen = new Set<string>();
-  const out: KustomizeInputs = { dirs: [], files: [], remote: [], helmCharts: [] };
+  const out: KustomizeInputs = { dirs: [], files: [], remote: [], helmCharts: [], invalid: [] };
   const visitPath = (root: string, from: string, ref: string): void => {
     const p = resolve(from, ref.split('?')[0]!);
     // Inside a folder already read whole, or outside the repository (kustomize, like Argo, cannot read it there).
@@ -173,8 +179,12 @@ export function kustomizeInputs(
         let doc: unknown;
         try {
           doc = session.readYaml(join(d, k));
-        } catch {
-          return; // the build reports it (with file:line, see kustomizeBuild)
+        } catch (err) {
+          // kustomize reports it too, but without the position: kept for the failure's hint.
+          out.invalid.push(
+            yamlProblem(readFileSync(join(d, k), 'utf8'), relative(repoRoot, join(d, k))) ?? (err as Error).message,
+          );
+          return;
         }
         collectHelmCharts(doc, d, out.helmCharts);
         for (const s of strings(doc)) {
@@ -393,23 +403,62 @@ export async function kustomizeBuild(
   // With --enable-helm, kustomize runs `helm` from PATH: give it the emulated release's helm (also when that binary
   // is named helm3), through a private folder put first on PATH.
   const env = helmEnabled ? { ...req.env, PATH: `${helmShim(ctx)}${delimiter}${process.env['PATH'] ?? ''}` } : req.env;
-  const r = await ctx.session.run({
-    bin,
-    args: buildKustomizeBuildArgs(req, appPath, ctx.tools.kustomize.version),
-    cwd: root,
-    env,
-    // An unmodified copy builds exactly like the checkout: record (and show) the command Argo runs there.
-    ...(edits.length === 0 && !helmEnabled
-      ? {
-          recordAs: {
-            args: buildKustomizeBuildArgs(req, req.appPath, ctx.tools.kustomize.version),
-            cwd: req.repoRoot,
-          },
-        }
-      : {}),
-  });
+  const r = await ctx.session
+    .run({
+      bin,
+      args: buildKustomizeBuildArgs(req, appPath, ctx.tools.kustomize.version),
+      cwd: root,
+      env,
+      // An unmodified copy builds exactly like the checkout: record (and show) the command Argo runs there.
+      ...(edits.length === 0 && !helmEnabled
+        ? {
+            recordAs: {
+              args: buildKustomizeBuildArgs(req, req.appPath, ctx.tools.kustomize.version),
+              cwd: req.repoRoot,
+            },
+          }
+        : {}),
+    })
+    .catch((err: unknown) => {
+      throw kustomizeFailure(err, req, root, inputs);
+    });
   if (key && ctx.session.cache) ctx.session.cache.set(key, r.stdout);
   return { stdout: r.stdout, ...(key ? { key } : {}) };
+}
+
+/**
+ * A failed `kustomize build`: paths of the private copy shown as the checkout's, and a hint that points at the first
+ * input file that is not valid YAML (`file:line:col`; kustomize names the file at best), else at how to reproduce.
+ */
+function kustomizeFailure(err: unknown, req: KustomizeRequest, root: string, inputs: KustomizeInputs): RenderError {
+  const e = err instanceof RenderError ? err : new RenderError('E_TOOL_FAILED', String(err));
+  const message = e.message.split(root).join(req.repoRoot);
+  const relApp = relative(req.repoRoot, req.appPath) || '.';
+  const problems = [...inputs.invalid];
+  if (problems.length === 0) {
+    const files = [...inputs.files];
+    const walk = (d: string, depth: number): void => {
+      if (depth > 10 || files.length > 2000) return;
+      for (const name of safeReaddir(d)) {
+        if (name === '.git' || name === 'node_modules' || name === 'charts') continue;
+        const p = join(d, name);
+        const st = statSync(p, { throwIfNoEntry: false });
+        if (st?.isDirectory()) walk(p, depth + 1);
+        else if (st && /\.ya?ml$/.test(name)) files.push(p);
+      }
+    };
+    for (const d of inputs.dirs) walk(d, 0);
+    for (const f of files) {
+      const problem = yamlProblem(readFileSync(f, 'utf8'), relative(req.repoRoot, f));
+      if (problem) problems.push(problem);
+      if (problems.length >= 3) break;
+    }
+  }
+  const hint =
+    problems.length > 0
+      ? `${problems.join('\n')}\nEither: fix the YAML at that position, or remove the file from the kustomization's resources.`
+      : `Either: fix the kustomization or resource kustomize names above (reproduce with \`kustomize build ${relApp}\` from the repository root), or, for a remote base or chart, allow downloads with --allow-network.`;
+  return new RenderError('E_KUSTOMIZE', message, hint, { cause: err });
 }
 
 /** A session folder holding `helm` -> the emulated release's helm binary. */
@@ -424,19 +473,30 @@ function helmShim(ctx: { session: Session; tools: ToolSet }): string {
 /** Appends `patches` to the kustomization's `patches:` list and rewrites it with sorted keys, as Argo does. */
 export function applyPatches(appPath: string, patches: unknown[]): void {
   const name = findKustomization(appPath);
-  if (!name) throw new RenderError('E_KUSTOMIZE', 'kustomization file not found in the path');
+  if (!name) {
+    throw new RenderError(
+      'E_KUSTOMIZE',
+      'kustomization file not found in the path',
+      `Either: add a kustomization.yaml to ${appPath.split('/').slice(-2).join('/')}, or remove spec.kustomize.patches (they need a kustomization to patch).`,
+    );
+  }
   const file = join(appPath, name);
   const doc = parseUserYaml(readFileSync(file, 'utf8'), file);
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new RenderError(
       'E_KUSTOMIZE',
       `expected kustomization.yaml to be type map[string]any, but got ${typeof doc}`,
+      `Either: make ${name} a mapping (resources:, patches:, ...), or remove spec.kustomize.patches.`,
     );
   }
   const k = doc as Record<string, unknown>;
   const existing = k['patches'];
   if (existing !== undefined && !Array.isArray(existing)) {
-    throw new RenderError('E_KUSTOMIZE', "expected 'patches' field in kustomization.yaml to be []any");
+    throw new RenderError(
+      'E_KUSTOMIZE',
+      "expected 'patches' field in kustomization.yaml to be []any",
+      `Either: write patches: in ${name} as a list (- path: ... / - patch: ...), or remove spec.kustomize.patches.`,
+    );
   }
   k['patches'] = [...((existing as unknown[]) ?? []), ...patches];
   writeFileSync(file, toYaml(k));

@@ -71,6 +71,22 @@ function pushObject(out: K8sObject[], value: unknown, where: string): void {
   out.push(obj);
 }
 
+/**
+ * The first YAML syntax problem of a (multi-document) file as `file:line:col: invalid YAML: <why>`, or undefined when
+ * it parses. Used to point at the position when a tool fails on, or we refuse, a user's file.
+ */
+export function yamlProblem(text: string, file: string): string | undefined {
+  const lineCounter = new (Y().LineCounter)();
+  for (const doc of Y().parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter, prettyErrors: true })) {
+    const e = doc.errors[0];
+    if (!e) continue;
+    const pos = e.linePos?.[0];
+    const why = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: invalid YAML: ${why}`;
+  }
+  return undefined;
+}
+
 /** Reads one YAML file that a user wrote (deploy.yaml, values) and points at file:line on errors. */
 export function parseUserYaml(text: string, file: string): unknown {
   const lineCounter = new (Y().LineCounter)();

@@ -265,7 +265,7 @@ export class Session {
       });
       if (exitCode !== 0) {
         if (spec.allowFailure) return { stdout: result.stdout, stderr, exitCode, cached: false };
-        throw toolFailure(display, exitCode, stderr);
+        throw toolFailure(display, exitCode, stderr, recCwd);
       }
       if (key && this.cache) this.cache.set(key, result.stdout);
       return { stdout: result.stdout, stderr, exitCode, cached: false };
@@ -336,7 +336,11 @@ function spawnCollect(
 }
 
 /** A child-process failure: the (redacted) command, exit code and the tail of stderr. */
-export function toolFailure(display: string, exitCode: number, stderr: string): RenderError {
+export function toolFailure(display: string, exitCode: number, stderr: string, cwd?: string): RenderError {
   const tail = redactText(stderr).trim().split('\n').slice(-15).join('\n');
-  return new RenderError('E_TOOL_FAILED', `\`${display}\` failed exit status ${exitCode}: ${tail}`);
+  return new RenderError(
+    'E_TOOL_FAILED',
+    `\`${display}\` failed exit status ${exitCode}: ${tail}`,
+    `Either: fix the input the tool names above, or reproduce it by running the command${cwd ? ` in ${cwd}` : ''} (--verbose prints every command the renderer runs).`,
+  );
 }
