@@ -8,7 +8,8 @@
  *   2. every top-level schema key is in values.yaml;
  *   3. every component an Application template renders (`argocd-understack.component` with its scopes) is in
  *      values.yaml under each of those scopes, with every key the schema accepts for it; and values.yaml lists no
- *      component that no template renders (it would look like it deploys something);
+ *      component that no template renders (it would look like it deploys something); NOTES.txt's `$provided`
+ *      list (components with an Application) names exactly those;
  *   4. every `.Values.<path>` the templates read is declared in the schema, and every component key they read
  *      (`$c.<key>`, `.c.<key>`) is a schema key of some rendered component.
  * Exits 1 listing each disagreement as `<file>:<line> <path>: <problem>`.
@@ -104,6 +105,25 @@ for (const scope of ['global', 'site']) {
     if (k !== 'enabled' && !rendered.has(`${scope}.${k}`))
       problems.push(`values.yaml:${lineOf(pair)} ${scope}.${k}: no template renders it (remove it from values.yaml)`);
   }
+}
+
+// 3b. NOTES.txt names the components that have an Application (the rest get a WARNING); Go templates cannot list the
+// chart's templates, so its `$provided` list is checked against the component calls of the templates instead.
+const notes = templates.find((t) => t.f === 'NOTES.txt')?.text ?? '';
+for (const scope of ['global', 'site']) {
+  const m = new RegExp(`"${scope}" \\(list((?: "\\w+")*)\\)`).exec(notes);
+  const listed = (m?.[1].trim().split(/\s+/) ?? [])
+    .map((s) => s.slice(1, -1))
+    .filter(Boolean)
+    .sort();
+  const want = [...rendered.keys()]
+    .filter((id) => id.startsWith(`${scope}.`))
+    .map((id) => id.slice(scope.length + 1))
+    .sort();
+  if (JSON.stringify(listed) !== JSON.stringify(want))
+    problems.push(
+      `templates/NOTES.txt $provided.${scope}: lists [${listed.join(', ')}], the templates render [${want.join(', ')}]: update the list`,
+    );
 }
 
 // 4. What the templates read.
