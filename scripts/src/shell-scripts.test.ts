@@ -57,6 +57,25 @@ describe('scripts/setup.sh', () => {
   });
 });
 
+describe('.ci/run', () => {
+  it('should print its usage without running CI when given --help, and refuse unknown options', () => {
+    const r = spawnSync('bash', [join(root, '.ci/run'), '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: bash .ci\/run\n/);
+    expect(r.stdout).not.toMatch(/set -euo/);
+    expect(spawnSync('bash', [join(root, '.ci/run'), '--x'], { encoding: 'utf8' }).status).toBe(2);
+  });
+
+  it('should run the README commands and the generated-files gate, in that order', () => {
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const commands = ci.split('\n').filter((l) => /^(bash scripts|pnpm )/.test(l));
+    expect(commands).toEqual(['bash scripts/setup.sh', 'pnpm example', 'pnpm generate', 'pnpm test']);
+    expect(readme).toContain('bash scripts/setup.sh && pnpm example');
+    expect(readme).toMatch(/^pnpm test\s+#/m);
+  });
+});
+
 describe('scripts/lock-python.sh', () => {
   it('should print its usage and not touch requirements.lock when given --help', () => {
     const before = readFileSync(join(root, 'requirements.lock'), 'utf8');
