@@ -209,6 +209,7 @@ values.schema.json (tests/known-keys.mjs; `pnpm test` fails on drift; `pnpm gene
 {{- range $k, $v := .Values.appLabels | default dict -}}
 {{- include "argocd-understack.label" (dict "key" $k "value" (toString $v) "file" $file) -}}
 {{- end -}}
+{{- $globalOnlyWhy := dict "nautobot_mtls" "it holds the mTLS CA private key, which never leaves the global cluster (a site with it could mint client certificates for every site)." "nautobot" "the site runs only Celery workers (site.nautobot_worker); web and beat run on the global cluster." "cnpg_system" "PostgreSQL runs only on the global cluster; site workers reach it through the gateway." -}}
 {{- range $scope := list "global" "site" -}}
 {{- $values := index $.Values $scope -}}
 {{- if not (or (kindIs "map" $values) (kindIs "invalid" $values)) -}}
@@ -217,6 +218,9 @@ values.schema.json (tests/known-keys.mjs; `pnpm test` fails on drift; `pnpm gene
 {{- if kindIs "map" $values -}}
 {{- $components := index $known $scope -}}
 {{- range $name, $c := $values -}}
+{{- if and (eq $scope "site") (hasKey $known.global $name) (not (hasKey $components $name)) -}}
+{{- fail (printf "site.%s: %s is a global-only component, not accepted on a site cluster in %s: %s Either: enable it as global.%s in the global cluster's deploy.yaml, or remove it." $name $name $file (get $globalOnlyWhy $name | default "it runs once, on the global cluster.") $name) -}}
+{{- end -}}
 {{- include "argocd-understack.knownKey" (dict "path" (printf "%s." $scope) "key" $name "known" (append (keys $components) "enabled") "file" $file) -}}
 {{- if eq $name "enabled" -}}
 {{- include "argocd-understack.flag" (dict "path" (printf "%s.enabled" $scope) "value" $c "file" $file) -}}
