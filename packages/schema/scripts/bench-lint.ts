@@ -1,6 +1,9 @@
 /**
  * Usage: pnpm bench:lint [-- --sites 50] [--json]
  *
+ * The package's `bench` script runs codegen first (the validators are a build output), so this works on a fresh clone
+ * without a prior build.
+ *
  * Generates a synthetic deploy repo (1 global cluster + N sites, each with the full worker overlay) from the valid
  * test fixture, then measures in one run, side by side:
  *   - documents/s of the compiled (Ajv standalone) validators on one core (target >= 20,000 docs/s);
@@ -44,6 +47,10 @@ function generate(dir: string): void {
     kustText += `  - ${certFile}\n`;
   }
   writeFileSync(kust, kustText);
+  // The nautobot-mtls chart issues every site's certificate too: one `sites` entry per site, as a real repo has.
+  const mtls = path.join(dir, 'global-1/nautobot-mtls/values.yaml');
+  const siteEntries = Array.from({ length: sites }, (_, i) => `  site-${String(i + 1).padStart(3, '0')}: {}\n`).join('');
+  writeFileSync(mtls, readFileSync(mtls, 'utf8').replace(/^sites:\n(  .*\n)*/m, `sites:\n${siteEntries}`));
 }
 
 function main(): void {

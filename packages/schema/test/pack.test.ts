@@ -9,18 +9,31 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageDir } from '../scripts/lib/codegen.js';
 import { rulesFixtures, validRepo } from './helpers.js';
+import { plainError, registryProblem } from './registry.js';
 
 let scratch = '';
-const sh = (cmd: string, args: string[], cwd: string) =>
-  execFileSync(cmd, args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, npm_config_update_notifier: 'false' },
-  });
+/** Runs a command; a failure's message carries the command's output tail (tsc reports on stdout, npm on stderr). */
+function sh(cmd: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(cmd, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
+  } catch (err) {
+    const e = err as Error & { stdout?: string; stderr?: string; status?: number };
+    const tail = `${e.stdout ?? ''}\n${e.stderr ?? ''}`.trim().split('\n').slice(-20).join('\n');
+    e.message = `failed to run ${[cmd, ...args].join(' ')} in ${cwd} (exit ${e.status ?? '?'}):\n${tail}`;
+    throw e;
+  }
+}
 
 describe('packed tarball', () => {
   beforeAll(() => {
+    // Fail with a sentence, not an npm stack, when the registry is unreachable (CI reaches it, so it runs there).
+    const problem = registryProblem();
+    if (problem) throw plainError(problem);
     scratch = mkdtempSync(path.join(tmpdir(), 'understack-schema-pack-'));
     sh('pnpm', ['run', 'build'], packageDir);
     sh('pnpm', ['pack', '--pack-destination', scratch], packageDir);
