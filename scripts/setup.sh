@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: bash scripts/setup.sh [--no-system] [--no-build]
 #
-# Takes a fresh machine (a clone, Node >= 20 with npm, root or sudo for system packages) to a working checkout:
+# Takes a fresh machine (a clone, Node >= 20.11 with npm, root or sudo for system packages) to a working checkout:
 #   1. Debian packages, via apt-get as root or sudo, only those missing: python3 + python3-venv (the .venv),
 #      redis-server, openssl, iproute2 (e2e tier), util-linux (flock), git;
 #   2. pnpm at the version pinned in package.json#packageManager, then `pnpm install`;
@@ -29,9 +29,10 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 step "checking Node.js"
-command -v node >/dev/null || die "Node.js >= 20 is required: install it from your distribution or https://nodejs.org"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || die "Node.js >= 20 is required, found $(node --version)"
+# 20.11: import.meta.dirname, which the tests use.
+command -v node >/dev/null || die "Node.js >= 20.11 is required: install it from your distribution or https://nodejs.org"
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 11) ? 0 : 1)' ||
+  die "Node.js >= 20.11 is required, found $(node --version): install a newer one from https://nodejs.org"
 echo "node $(node --version)" >&2
 
 if [ "$system" = 1 ]; then

@@ -37,6 +37,17 @@ describe('scripts/setup.sh', () => {
     expect(r.stderr).toContain('unknown option --bogus');
   });
 
+  it('should stop with the version it needs when Node.js is older than 20.11', () => {
+    // A Node 20.10: its version test (`node -e ...`) fails, and it reports v20.10.0.
+    fake('node', 'case "$1" in --version) echo v20.10.0 ;; *) exit 1 ;; esac');
+    const r = spawnSync('bash', [join(root, 'scripts/setup.sh')], {
+      encoding: 'utf8',
+      env: { PATH: `${fakes}:/usr/bin:/bin`, HOME: fakes },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Node.js >= 20.11 is required, found v20.10.0');
+  });
+
   it('should apt-get install python3-venv, and say why, when python3 cannot make a virtualenv', () => {
     const log = join(fakes, 'apt.log');
     fake('python3', 'case "$*" in *ensurepip*) exit 1 ;; esac; echo "Python 3.11.2"');
