@@ -158,6 +158,18 @@ assesses Application health (see docs/argocd-understack.md).
 {{- $wave := .wave -}}
 {{- /* A wave of 0 counts (hence hasKey, not default); null means unset. */ -}}
 {{- if and (hasKey .c "wave") (not (kindIs "invalid" .c.wave)) -}}{{- $wave = .c.wave -}}{{- end -}}
+{{- /* Argo CD refuses one repository at two revisions in one Application (argocd-render spec §1); say so here. */ -}}
+{{- $revs := dict -}}
+{{- range $src := .sources -}}
+{{- if and $src.repoURL (not $src.chart) -}}
+{{- $url := lower $src.repoURL | trimSuffix "/" | trimSuffix ".git" -}}
+{{- $rev := toString ($src.targetRevision | default "HEAD") -}}
+{{- if and (hasKey $revs $url) (ne (get $revs $url) $rev) -}}
+{{- fail (printf "%s-%s: its sources name the repository %s at two revisions (%s and %s); Argo CD refuses such an Application (\"cannot reference multiple revisions for the same repository\"). This happens when deploy_url is the UnderStack repository (understack_url) with another ref. Either: set deploy_ref and understack_ref to the same revision, or keep the deploy repository separate." $root.Release.Name $.component $src.repoURL (get $revs $url) $rev) -}}
+{{- end -}}
+{{- $_ := set $revs $url $rev -}}
+{{- end -}}
+{{- end -}}
 {{- $labels := merge (dict "app.kubernetes.io/part-of" "understack" "understack.rackspace.com/cluster" $root.Release.Name "understack.rackspace.com/component" .component) (deepCopy ($root.Values.appLabels | default dict)) -}}
 {{- $app := dict
   "apiVersion" "argoproj.io/v1alpha1"
