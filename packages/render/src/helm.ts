@@ -4,7 +4,7 @@
  * missing-dependency retry and chart fetching from (offline-mapped) chart repositories and OCI registries.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { sha256 } from './cache.js';
 import { envsubst } from './envsubst.js';
@@ -309,6 +309,14 @@ export async function helmTemplate(
   req: HelmTemplateRequest,
 ): Promise<{ stdout: string; key?: string }> {
   const built = buildHelmTemplateArgs(req);
+  if (built.remote && !ctx.allowNetwork) {
+    const urls = flagValues(built.args, '--values').filter((v) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v));
+    throw new RenderError(
+      'E_NETWORK',
+      `values file ${urls.join(', ')} needs the network (helm would download it)`,
+      'Either: allow downloads with --allow-network, or copy the file into a mapped repository and use $<ref>/<path>.',
+    );
+  }
   const args = [...built.args];
   if (built.inlineValues !== undefined) {
     const i = args.indexOf('<inline-values>');
@@ -348,6 +356,10 @@ export async function helmTemplate(
   if (second.exitCode !== 0) throw templateFailure(args, second);
   if (key && ctx.session.cache) ctx.session.cache.set(key, second.stdout);
   return { stdout: second.stdout, ...(key ? { key } : {}) };
+}
+
+function flagValues(args: string[], flag: string): string[] {
+  return args.flatMap((a, i) => (a === flag && i + 1 < args.length ? [args[i + 1]!] : []));
 }
 
 function templateFailure(args: string[], r: { stderr: string; exitCode: number }): RenderError {
@@ -432,13 +444,20 @@ async function buildDependencies(ctx: HelmContext, chartDir: string, repoRoot: s
       else cpSync(hit.path, join(copied, 'charts', dep.name), { recursive: true, dereference: true });
       vendored = true;
     } else if (ctx.allowNetwork) {
-      await ctx.session.run({
-        bin: ctx.tools.helm.path,
-        args: ['repo', 'add', dep.name, repo],
-        cwd: copied,
-        helmHome: true,
-      });
-      needsBuild = true;
+      // Argo runs `helm repo add` (HTTP repositories only; OCI needs none) and `helm dependency build`. Here each
+      // remote dependency is pulled on its own through the content-addressed chart cache, so a mix of mapped,
+      // network and file:// dependencies all end up in charts/ (dependency build would re-download everything).
+      if (!isOciRepo(repo)) ctx.session.note(ctx.tools.helm.path, ['repo', 'add', dep.name, repo], copied);
+      const v =
+        parseVersion(wanted) && !/[\^~<>=*xX| ,]/.test(wanted)
+          ? wanted
+          : await resolveFromNetwork(ctx, repo, dep.name, wanted);
+      const into = ctx.session.tempDir('dep-pull');
+      const src = { repoURL: repo, chart: dep.name, targetRevision: v };
+      const tgz = await pullChart(ctx, repo, dep.name, v, buildHelmPullArgs(src, v, into), into);
+      mkdirSync(join(copied, 'charts'), { recursive: true });
+      cpSync(tgz, join(copied, 'charts', `${dep.name}-${v}.tgz`));
+      vendored = true;
     } else {
       throw offlineChartError(dep.name, wanted, repo);
     }
@@ -498,7 +517,8 @@ export function buildHelmPullArgs(source: ApplicationSource, version: string, de
 
 /**
  * Resolves a chart source's revision (a version as given, else a Masterminds constraint over the available
- * versions) and makes the chart available as a folder.
+ * versions: the mapped folder offline, the repository's index.yaml with --allow-network) and makes the chart
+ * available as a folder.
  */
 export async function fetchChart(ctx: HelmContext, source: ApplicationSource): Promise<FetchedChart> {
   const chart = source.chart!;
@@ -511,34 +531,11 @@ export async function fetchChart(ctx: HelmContext, source: ApplicationSource): P
     );
   }
   const local = ctx.chartRepos.versions(source.repoURL, chart);
+  const mapped = ctx.chartRepos.dir(source.repoURL) !== undefined;
   let version = rev;
   if (!parseVersion(rev)) {
-    let best: string | undefined;
-    try {
-      best = maxSatisfying(
-        local.map((c) => c.version),
-        rev,
-      );
-    } catch (err) {
-      throw new RenderError('E_REVISION', `invalid revision '${rev}': ${(err as Error).message}`, undefined, {
-        cause: err,
-      });
-    }
-    if (!best) {
-      if (ctx.chartRepos.dir(source.repoURL) === undefined) throw offlineChartError(chart, rev, source.repoURL);
-      if (isOciRepo(source.repoURL)) {
-        throw new RenderError(
-          'E_REVISION',
-          `invalid revision: version matching constraint not found in ${local.length} tags`,
-        );
-      }
-      if (local.length === 0) throw new RenderError('E_REVISION', `chart '${chart}' not found in index`);
-      throw new RenderError(
-        'E_REVISION',
-        `no version of chart '${chart}' matches constraint '${rev}' (available: ${local.map((c) => c.version).join(', ')})`,
-      );
-    }
-    version = best;
+    if (!mapped && ctx.allowNetwork) version = await resolveFromNetwork(ctx, source.repoURL, chart, rev);
+    else version = resolveFromLocal(source.repoURL, chart, rev, local, mapped);
   }
   const dest = ctx.session.tempDir('chart');
   const pullArgs = buildHelmPullArgs(source, version, dest);
@@ -547,26 +544,157 @@ export async function fetchChart(ctx: HelmContext, source: ApplicationSource): P
     ctx.session.note(ctx.tools.helm.path, pullArgs, dest);
     return { appPath: await extractChart(ctx, hit.path, chart, dest), version, pullArgs };
   }
-  // Charts pulled over the network are kept content-addressed in the cache (same repo, chart and exact version ->
-  // same file), so a second render does not download again.
-  const cache = ctx.session.cache;
-  const pulled = cache
-    ? join(cache.dir, 'charts', `${sha256(`${source.repoURL}\0${chart}\0${version}`)}.tgz`)
-    : undefined;
-  if (pulled && existsSync(pulled)) {
-    ctx.session.note(ctx.tools.helm.path, pullArgs, dest);
-    return { appPath: await extractChart(ctx, pulled, chart, dest), version, pullArgs };
+  const tgz = await pullChart(ctx, source.repoURL, chart, version, pullArgs, dest);
+  return { appPath: await extractChart(ctx, tgz, chart, dest), version, pullArgs };
+}
+
+function resolveFromLocal(
+  repoURL: string,
+  chart: string,
+  rev: string,
+  local: { version: string }[],
+  mapped: boolean,
+): string {
+  let best: string | undefined;
+  try {
+    best = maxSatisfying(
+      local.map((c) => c.version),
+      rev,
+    );
+  } catch (err) {
+    throw new RenderError('E_REVISION', `invalid revision '${rev}': ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
-  if (!ctx.allowNetwork) throw offlineChartError(chart, version, source.repoURL);
+  if (best) return best;
+  if (!mapped) throw offlineChartError(chart, rev, repoURL);
+  if (isOciRepo(repoURL)) {
+    throw new RenderError(
+      'E_REVISION',
+      `invalid revision: version matching constraint not found in ${local.length} tags`,
+    );
+  }
+  if (local.length === 0) {
+    throw new RenderError(
+      'E_REVISION',
+      `chart '${chart}' not found in index`,
+      `Either: put ${chart}-<version>.tgz (or ${chart}/) into the folder mapped to ${repoURL}, or fix spec.source.chart.`,
+    );
+  }
+  throw new RenderError(
+    'E_REVISION',
+    'constraint not found in index',
+    `No version of ${chart} matches '${rev}' (available: ${local.map((c) => c.version).join(', ')}). Either: widen targetRevision, or add a matching ${chart}-<version>.tgz to the mapped folder.`,
+  );
+}
+
+/** `fetch` with `user:password@` moved into an Authorization header (fetch refuses URLs with credentials). */
+async function fetchText(url: string): Promise<string> {
+  const u = new URL(url);
+  const headers: Record<string, string> = {};
+  if (u.username || u.password) {
+    headers['Authorization'] =
+      `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+    u.username = '';
+    u.password = '';
+  }
+  let res: Response;
+  try {
+    res = await fetch(u, { headers, signal: AbortSignal.timeout(60_000) });
+  } catch (err) {
+    throw new RenderError('E_CHART_PULL', `failed to fetch ${url}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
+  }
+  if (!res.ok) throw new RenderError('E_CHART_PULL', `failed to fetch ${url}: ${res.status} ${res.statusText}`);
+  return res.text();
+}
+
+/** Argo's resolution of a constraint against a chart repository's index.yaml (OCI tags need a mapping). */
+async function resolveFromNetwork(ctx: HelmContext, repoURL: string, chart: string, rev: string): Promise<string> {
+  if (isOciRepo(repoURL)) {
+    throw new RenderError(
+      'E_REVISION',
+      `invalid revision '${rev}': resolving a constraint over the tags of ${repoURL} is not supported by understack-render`,
+      `Either: set targetRevision to an exact version, or map the registry to a folder of ${chart}-<version>.tgz with --chart-repo ${repoURL}=<dir>.`,
+    );
+  }
+  const indexUrl = `${repoURL.replace(/\/+$/, '')}/index.yaml`;
+  const index = await ctx.session.once(`index:${indexUrl}`, () => fetchText(indexUrl));
+  let doc: { entries?: Record<string, { version?: unknown }[]> } | null;
+  try {
+    doc = parseUserYaml(index, indexUrl) as typeof doc;
+  } catch (err) {
+    throw new RenderError('E_CHART_PULL', `invalid index.yaml at ${indexUrl}`, undefined, { cause: err });
+  }
+  const entries = doc?.entries?.[chart];
+  if (!entries || entries.length === 0) {
+    throw new RenderError(
+      'E_REVISION',
+      `chart '${chart}' not found in index`,
+      `Either: fix spec.source.chart (${indexUrl} lists: ${Object.keys(doc?.entries ?? {}).join(', ') || 'nothing'}), or point repoURL at the repository that publishes ${chart}.`,
+    );
+  }
+  const versions = entries.map((e) => String(e.version ?? ''));
+  let best: string | undefined;
+  try {
+    best = maxSatisfying(versions, rev);
+  } catch (err) {
+    throw new RenderError('E_REVISION', `invalid revision '${rev}': ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
+  }
+  if (!best) {
+    throw new RenderError(
+      'E_REVISION',
+      'constraint not found in index',
+      `No version of ${chart} in ${indexUrl} matches '${rev}' (available: ${versions.join(', ')}). Either: widen targetRevision, or pick one of those versions.`,
+    );
+  }
+  return best;
+}
+
+/**
+ * A chart `.tgz` pulled over the network, kept content-addressed in the cache: `charts/sha256/<digest>.tgz` holds the
+ * bytes, `charts/refs/<hash of repo, chart, version>` names the digest. A cached file whose bytes no longer match its
+ * digest is ignored (and replaced by a fresh pull).
+ */
+async function pullChart(
+  ctx: HelmContext,
+  repoURL: string,
+  chart: string,
+  version: string,
+  pullArgs: string[],
+  dest: string,
+): Promise<string> {
+  const cache = ctx.session.cache;
+  const ref = cache ? join(cache.dir, 'charts', 'refs', sha256(`${repoURL}\0${chart}\0${version}`)) : undefined;
+  if (cache && ref && existsSync(ref)) {
+    const digest = readFileSync(ref, 'utf8').trim();
+    const file = join(cache.dir, 'charts', 'sha256', `${digest}.tgz`);
+    if (existsSync(file) && sha256(readFileSync(file)) === digest) {
+      ctx.session.note(ctx.tools.helm.path, pullArgs, dest);
+      return file;
+    }
+  }
+  if (!ctx.allowNetwork) throw offlineChartError(chart, version, repoURL);
   await ctx.session.run({ bin: ctx.tools.helm.path, args: pullArgs, cwd: dest, helmHome: true });
   const tgzs = readdirSync(dest).filter((f) => f.endsWith('.tgz'));
   if (tgzs.length !== 1) throw new RenderError('E_CHART_PULL', `expected 1 file, found ${tgzs.length}`);
   const tgz = join(dest, tgzs[0]!);
-  if (pulled) {
-    mkdirSync(join(pulled, '..'), { recursive: true });
-    cpSync(tgz, pulled);
+  if (cache && ref) {
+    const digest = sha256(readFileSync(tgz));
+    const file = join(cache.dir, 'charts', 'sha256', `${digest}.tgz`);
+    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(ref), { recursive: true });
+    // Written under a temp name and renamed: a concurrent reader never sees half a file (and a corrupt one is replaced).
+    const tmp = `${file}.${process.pid}.tmp`;
+    cpSync(tgz, tmp);
+    renameSync(tmp, file);
+    writeFileSync(ref, `${digest}\n`);
+    return file;
   }
-  return { appPath: await extractChart(ctx, tgz, chart, dest), version, pullArgs };
+  return tgz;
 }
 
 const extracted = new WeakMap<Session, Map<string, Promise<string>>>();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ApplicationResult, type RenderOptions, renderApplication } from '../src/application.js';
+import { OutputCache } from '../src/cache.js';
 import { Session, type ToolCommand } from '../src/session.js';
 import type { Application, ApplicationSource, K8sObject } from '../src/types.js';
 
@@ -103,12 +104,21 @@ export function emulate(version: string): void {
   emulated = version;
 }
 
+/** A session that records outputs, with an output cache when `opts.cacheDir` names one. */
+function recordingSession(opts: RenderOptions): Session {
+  return new Session({
+    recordOutputs: true,
+    concurrency: 2,
+    ...(opts.cacheDir ? { cache: new OutputCache(opts.cacheDir) } : {}),
+  });
+}
+
 /** Renders with a recording session; returns the result and every command issued. */
 export async function render(
   a: Application,
   opts: RenderOptions = {},
 ): Promise<{ result: ApplicationResult; commands: ToolCommand[] }> {
-  const session = new Session({ recordOutputs: true, concurrency: 2 });
+  const session = recordingSession(opts);
   try {
     const result = await renderApplication(a, { ...CLUSTER, argocdVersion: emulated, ...opts, session });
     return { result, commands: session.commands };
@@ -122,7 +132,7 @@ export async function renderError(
   a: Application,
   opts: RenderOptions = {},
 ): Promise<{ message: string; hint: string; commands: ToolCommand[] }> {
-  const session = new Session({ recordOutputs: true, concurrency: 2 });
+  const session = recordingSession(opts);
   try {
     await renderApplication(a, { ...CLUSTER, argocdVersion: emulated, ...opts, session });
   } catch (err) {
