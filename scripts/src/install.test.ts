@@ -261,8 +261,10 @@ describe(requireTool, () => {
     expect(ok.status, ok.stderr).toBe(0);
   });
 
-  it('should accept every pinned tool of this checkout (what `pnpm tools:install` installed)', () => {
-    for (const name of Object.keys(loadPins().tools)) expect(() => requireTool(name), name).not.toThrow();
+  it('should accept every pinned tool and the virtualenv of this checkout (what `pnpm tools:install` installed)', () => {
+    for (const name of [...Object.keys(loadPins().tools), 'python', 'pytest']) {
+      expect(() => requireTool(name), name).not.toThrow();
+    }
   });
 });
 
