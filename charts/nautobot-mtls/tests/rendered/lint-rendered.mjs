@@ -12,6 +12,7 @@
  * Certificate and the CA Issuer; the CA PushSecret pushes ca.crt only; every object is a namespaced Issuer,
  * Certificate or PushSecret in the release namespace, never a site-scoped one. For the example, each server
  * Certificate carries the gateway fqdn that examples/deploy/global-1/envoy-configs routes to its Service.
+ * Helm 3 (Argo CD 3.4) must render the same objects as Helm 4 (Argo CD 3.5).
  * Exits 1 on any failure.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +25,7 @@ import { parse, parseAllDocuments } from 'yaml';
 const chart = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const root = path.resolve(chart, '..', '..');
 const helm = path.join(root, '.tools', 'bin', 'helm');
+const helm3 = path.join(root, '.tools', 'bin', 'helm3');
 const lint = path.join(root, 'packages', 'schema', 'bin', 'understack-lint.js');
 const cases = readdirSync(path.join(chart, 'ci'))
   .filter((f) => f.endsWith('-values.yaml'))
@@ -104,6 +106,20 @@ try {
     const objs = parseAllDocuments(r.stdout)
       .map((d) => d.toJS())
       .filter(Boolean);
+    // Argo CD 3.4 renders with Helm 3, 3.5 with Helm 4: both must produce the same objects.
+    const r3 = spawnSync(helm3, ['template', 'nautobot-mtls', chart, '--namespace', RELEASE_NAMESPACE, '-f', values], {
+      encoding: 'utf8',
+    });
+    const objs3 =
+      r3.status === 0
+        ? parseAllDocuments(r3.stdout)
+            .map((d) => d.toJS())
+            .filter(Boolean)
+        : null;
+    if (JSON.stringify(objs3) !== JSON.stringify(objs))
+      failures.push(
+        `${name}: Helm 3 renders ${objs3 ? 'different objects' : `nothing (exit ${r3.status}: ${r3.stderr.trim().split('\n').pop()})`} than Helm 4`,
+      );
     const caSecret = objs.find((o) => o.kind === 'Certificate' && o.spec?.isCA)?.spec.secretName;
     for (const p of objs.filter((o) => o.kind === 'PushSecret')) {
       if (p.spec?.selector?.secret?.name === caSecret)
