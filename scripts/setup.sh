@@ -77,7 +77,9 @@ echo "pnpm $(pnpm --version)" >&2
 
 step "pnpm install"
 case "${CI:-}" in ""|false|0) ci=0 ;; *) ci=1 ;; esac
-if [ "$ci" = 1 ]; then pnpm install --frozen-lockfile --reporter=append-only; else pnpm install --reporter=append-only; fi
+# Under the lock CONTRIBUTING.md asks for, so two installs in one shared checkout never race (flock is util-linux).
+locked() { if command -v flock >/dev/null; then flock /tmp/understack-pnpm.lock "$@"; else "$@"; fi; }
+if [ "$ci" = 1 ]; then locked pnpm install --frozen-lockfile --reporter=append-only; else locked pnpm install --reporter=append-only; fi
 
 step "pinned tools and Python virtualenv"
 pnpm -s tools:install
