@@ -49,8 +49,10 @@ function generate(dir: string): void {
   writeFileSync(kust, kustText);
   // The nautobot-mtls chart issues every site's certificate too: one `sites` entry per site, as a real repo has.
   const mtls = path.join(dir, 'global-1/nautobot-mtls/values.yaml');
-  const siteEntries = Array.from({ length: sites }, (_, i) => `  site-${String(i + 1).padStart(3, '0')}: {}\n`).join('');
-  writeFileSync(mtls, readFileSync(mtls, 'utf8').replace(/^sites:\n(  .*\n)*/m, `sites:\n${siteEntries}`));
+  const siteEntries = Array.from({ length: sites }, (_, i) => `  site-${String(i + 1).padStart(3, '0')}: {}\n`).join(
+    '',
+  );
+  writeFileSync(mtls, readFileSync(mtls, 'utf8').replace(/^sites:\n( {2}.*\n)*/m, `sites:\n${siteEntries}`));
 }
 
 function main(): void {

@@ -269,11 +269,16 @@ export function chartSchemas(
   schemas: SchemaFile[],
   root = repoRoot,
 ): Array<{ chart: string; file: string; s: SchemaFile }> {
-  return schemas
-    .filter((s) => s.name.endsWith('-values') || Object.hasOwn(chartValuesAliases, s.name))
-    .map((s) => ({ chart: chartValuesAliases[s.name] ?? s.name.slice(0, -'-values'.length), s }))
-    .filter(({ chart }) => existsSync(path.join(root, 'charts', chart, 'Chart.yaml')))
-    .map(({ chart, s }) => ({ chart, s, file: path.join(root, 'charts', chart, 'values.schema.json') }));
+  const aliased = new Set(Object.values(chartValuesAliases));
+  return (
+    schemas
+      .filter((s) => s.name.endsWith('-values') || Object.hasOwn(chartValuesAliases, s.name))
+      .map((s) => ({ chart: chartValuesAliases[s.name] ?? s.name.slice(0, -'-values'.length), s }))
+      // `<chart>-values` of an aliased chart is the alias schema (a $ref to the source): the source makes the chart copy.
+      .filter(({ chart, s }) => !aliased.has(chart) || Object.hasOwn(chartValuesAliases, s.name))
+      .filter(({ chart }) => existsSync(path.join(root, 'charts', chart, 'Chart.yaml')))
+      .map(({ chart, s }) => ({ chart, s, file: path.join(root, 'charts', chart, 'values.schema.json') }))
+  );
 }
 
 /**

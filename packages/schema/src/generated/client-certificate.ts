@@ -5,13 +5,34 @@
  * A cert-manager Certificate issued on the global cluster by the mTLS CA issuer for a site (or for the global pods). Its CN is the PostgreSQL user (pg_hba `cert` maps CN to user), it carries the `client auth` usage, lives at least 2 years (26280h, 3 years, recommended: certificates are shipped to sites by hand) and renews at least 30 days (720h) before expiry.
  */
 export interface ClientCertificate {
+  /**
+   * cert-manager API version: `cert-manager.io/v1`.
+   */
   apiVersion: 'cert-manager.io/v1';
+  /**
+   * Always `Certificate`.
+   */
   kind: 'Certificate';
+  /**
+   * Object metadata: name and namespace.
+   */
   metadata: {
+    /**
+     * Certificate name. Convention: `nautobot-mtls-client-<site>` (the linter maps the certificate to the site cluster by this suffix).
+     */
     name: string;
+    /**
+     * Namespace on the global cluster where the CA issuer lives (`nautobot`).
+     */
     namespace?: string;
   };
+  /**
+   * The certificate request cert-manager keeps issued and renewed.
+   */
   spec: {
+    /**
+     * Secret that receives `tls.crt`, `tls.key` and `ca.crt`; an operator (or a PushSecret) copies its certificate and key to the site's provider credential.
+     */
     secretName: string;
     /**
      * Must equal the PostgreSQL user the worker logs in as (the CNPG app user, `app`).
@@ -59,18 +80,42 @@ export interface ClientCertificate {
      * A client certificate is never a CA.
      */
     isCA?: false;
+    /**
+     * Key generation. ECDSA P-256 is recommended; RSA needs >= 2048 bits.
+     */
     privateKey?: {
+      /**
+       * Key algorithm. cert-manager defaults to RSA.
+       */
       algorithm?: 'RSA' | 'ECDSA' | 'Ed25519';
+      /**
+       * Key size: RSA bits (>= 2048) or ECDSA curve size (256, 384, 521). Ignored for Ed25519.
+       */
       size?: number;
       /**
        * PKCS1 gives `EC PRIVATE KEY`/`RSA PRIVATE KEY` PEM blocks, PKCS8 gives `PRIVATE KEY`: the site ExternalSecret's `filterPEM` type must match.
        */
       encoding?: 'PKCS1' | 'PKCS8';
+      /**
+       * `Always` generates a fresh key on every renewal (recommended for client certificates); `Never` keeps the key.
+       */
       rotationPolicy?: 'Never' | 'Always';
     };
+    /**
+     * The issuer that signs the certificate: the mTLS CA issuer on the global cluster.
+     */
     issuerRef: {
+      /**
+       * Issuer name (the nautobot-mtls chart names it `mtls-ca-issuer`).
+       */
       name: string;
+      /**
+       * `Issuer` (namespaced, what the nautobot-mtls chart creates) or `ClusterIssuer`.
+       */
       kind?: 'Issuer' | 'ClusterIssuer';
+      /**
+       * API group of the issuer, `cert-manager.io` for the built-in issuers.
+       */
       group?: string;
     };
   };

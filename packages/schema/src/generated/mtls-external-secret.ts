@@ -9,27 +9,63 @@ export interface MtlsExternalSecret {
    * External Secrets Operator API version (`v1` from ESO 0.17; `v1beta1` still served by older operators).
    */
   apiVersion: 'external-secrets.io/v1' | 'external-secrets.io/v1beta1';
+  /**
+   * Always `ExternalSecret`.
+   */
   kind: 'ExternalSecret';
+  /**
+   * Object metadata: name and namespace.
+   */
   metadata: {
+    /**
+     * ExternalSecret name; also the produced Secret's name unless `spec.target.name` is set (the worker mounts `nautobot-mtls-client`).
+     */
     name: string;
+    /**
+     * The worker's namespace on the site cluster (`nautobot`).
+     */
     namespace?: string;
   };
+  /**
+   * Where the credentials come from and how the Secret is built.
+   */
   spec: {
     /**
      * How often the operator re-reads the provider. A renewed client certificate reaches the site within this interval.
      */
     refreshInterval?: string;
+    /**
+     * The (Cluster)SecretStore that reads the provider.
+     */
     secretStoreRef: {
+      /**
+       * Store name, e.g. the site's `provider` ClusterSecretStore.
+       */
       name: string;
+      /**
+       * `SecretStore` (namespaced) or `ClusterSecretStore`.
+       */
       kind?: 'SecretStore' | 'ClusterSecretStore';
     };
+    /**
+     * The Secret the operator writes.
+     */
     target: {
       /**
        * Name of the produced Secret; defaults to the ExternalSecret's name. The worker chart mounts `nautobot-mtls-client` unless `mtls.secretName` says otherwise.
        */
       name?: string;
+      /**
+       * Who owns the Secret: `Owner` (default: deleted with the ExternalSecret), `Orphan`, `Merge` into an existing Secret, `None`.
+       */
       creationPolicy?: 'Owner' | 'Orphan' | 'Merge' | 'None';
+      /**
+       * What happens to the Secret when the provider credential disappears: `Retain` (default), `Delete`, `Merge`.
+       */
       deletionPolicy?: 'Delete' | 'Merge' | 'Retain';
+      /**
+       * Template of the produced Secret: its type and the Go template of each key.
+       */
       template: {
         /**
          * Template engine; `filterPEM` needs v2.
@@ -43,19 +79,42 @@ export interface MtlsExternalSecret {
          * Go templates producing each key. Use `filterPEM "CERTIFICATE"` for `tls.crt`/`ca.crt` and the key's exact PEM type (`EC PRIVATE KEY` for cert-manager ECDSA/PKCS1, `PRIVATE KEY` for PKCS8) for `tls.key`.
          */
         data: {
+          /**
+           * The site's client certificate: `filterPEM "CERTIFICATE"` of the per-site client credential.
+           */
           'tls.crt': string;
+          /**
+           * The site's client key: `filterPEM` with the key's exact PEM type (`EC PRIVATE KEY` for cert-manager ECDSA with PKCS1).
+           */
           'tls.key': string;
+          /**
+           * The mTLS CA *certificate* from the shared CA credential (never the client credential): it verifies the PostgreSQL and Redis server certificates.
+           */
           'ca.crt': string;
         };
       };
     };
+    /**
+     * Individual provider keys mapped to template variables (`secretKey` -> `remoteRef.key`).
+     */
     data?: {
+      /**
+       * Template variable name the value is available as (`{{ .client_password }}`).
+       */
       secretKey: string;
+      /**
+       * The provider credential to read.
+       */
       remoteRef: {
+        /**
+         * Provider key of the credential, e.g. `understack/site-iad3/nautobot-mtls-client`. Never the CA key pair.
+         */
         key: string;
       };
     }[];
     /**
+     * Whole credentials (`extract`) or pattern matches (`find`), usually with a `rewrite` prefix (`client_`, `ca_`) per credential. A `find` pattern must not match the CA key credential.
+     *
      * @minItems 1
      */
     dataFrom?: {}[];

@@ -3,6 +3,7 @@
 
 import * as compiled from '../../generated/validators.js';
 import { type ValidationResult, wrap } from '../validate-core.js';
+import type { ArgocdUnderstackValues } from './argocd-understack-values.js';
 import type { ClientCertificate } from './client-certificate.js';
 import type { Deploy } from './deploy.js';
 import type { EnvoyConfigsValues } from './envoy-configs-values.js';
@@ -11,6 +12,8 @@ import type { NautobotMtlsValues } from './nautobot-mtls-values.js';
 import type { NautobotWorkerValues } from './nautobot-worker-values.js';
 import type { WorkerKustomization } from './worker-kustomization.js';
 
+/** Validates a value against `argocd-understack-values.schema.json` (argocd-understack chart values (alias of deploy)). */
+export const validateArgocdUnderstackValues: (value: unknown) => ValidationResult<ArgocdUnderstackValues> = wrap(compiled.validateArgocdUnderstackValues, 'validateArgocdUnderstackValues');
 /** Validates a value against `client-certificate.schema.json` (mTLS client Certificate (cert-manager)). */
 export const validateClientCertificate: (value: unknown) => ValidationResult<ClientCertificate> = wrap(compiled.validateClientCertificate, 'validateClientCertificate');
 /** Validates a value against `deploy.schema.json` (UnderStack cluster deploy.yaml). */

@@ -5,8 +5,17 @@
  * `<site>/nautobot-worker/kustomization.yaml` in the deploy repo: Argo CD applies this overlay as the worker Application's second source. It lists the site's ExternalSecrets (Django secret key, DB and Redis passwords, registry credentials and the mTLS client certificate). Every listed file must exist, and every manifest in the directory must be listed.
  */
 export interface WorkerKustomization {
+  /**
+   * Kustomize API version (`kustomize.config.k8s.io/v1beta1`).
+   */
   apiVersion?: 'kustomize.config.k8s.io/v1beta1' | 'kustomize.config.k8s.io/v1alpha1';
+  /**
+   * `Kustomization` (or `Component` for a reusable piece).
+   */
   kind?: 'Kustomization' | 'Component';
+  /**
+   * Namespace set on every resource: the worker's (`nautobot`).
+   */
   namespace?: string;
   /**
    * Manifests (relative paths) or remote bases. `values.yaml` is Helm values, not a manifest.
@@ -14,16 +23,40 @@ export interface WorkerKustomization {
    * @minItems 1
    */
   resources: string[];
+  /**
+   * Kustomize components to include (relative paths).
+   */
   components?: string[];
+  /**
+   * Strategic-merge or JSON6902 patches applied to the resources.
+   */
   patches?: {}[];
+  /**
+   * Labels added to resources (and optionally selectors).
+   */
   labels?: {}[];
+  /**
+   * Labels added to every resource and selector (deprecated in favour of `labels`).
+   */
   commonLabels?: {
     [k: string]: string;
   };
+  /**
+   * Annotations added to every resource.
+   */
   commonAnnotations?: {
     [k: string]: string;
   };
+  /**
+   * ConfigMaps generated from files or literals.
+   */
   configMapGenerator?: {}[];
+  /**
+   * Secrets generated from files or literals in the overlay. Never for key material: the linter reports a generator that builds the CA key pair (mtls/ca-on-site) and any committed private key (secrets/private-key-literal); secrets come from ExternalSecrets.
+   */
   secretGenerator?: {}[];
+  /**
+   * Options of the generators (labels, annotations, `disableNameSuffixHash`).
+   */
   generatorOptions?: {};
 }
