@@ -44,6 +44,13 @@ Included at the top of every template, so any render (helm template, Argo CD, he
 {{- fail (printf "mtls.trustBundle.mode: must be \"combined\", \"private-ca\" or \"system\", got %q" (toString $v.mtls.trustBundle.mode)) -}}
 {{- end -}}
 {{- end -}}
+{{- include "nautobot-worker.validateMtlsVolumes" (dict "ctx" . "path" "celery.extraVolumes" "volumes" $v.celery.extraVolumes) -}}
+{{- include "nautobot-worker.validateMtlsVolumes" (dict "ctx" . "path" "kubernetesJobs.extraVolumes" "volumes" $v.kubernetesJobs.extraVolumes) -}}
+{{- range $name, $worker := $v.workers -}}
+{{- if and $worker (kindIs "map" $worker) -}}
+{{- include "nautobot-worker.validateMtlsVolumes" (dict "ctx" $ "path" (printf "workers.%s.extraVolumes" $name) "volumes" $worker.extraVolumes) -}}
+{{- end -}}
+{{- end -}}
 {{- range $name, $worker := $v.workers -}}
 {{- if and $worker (kindIs "map" $worker) -}}
 {{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" $name) -}}
@@ -69,6 +76,40 @@ Included at the top of every template, so any render (helm template, Argo CD, he
 {{- range $spec.queues -}}
 {{- if not (regexMatch "^[A-Za-z0-9][-A-Za-z0-9_.]*$" (toString .)) -}}
 {{- fail (printf "workers.%s.taskQueues: %q is not a valid queue name (letters, digits, '-', '_', '.')" $name (toString .)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+
+{{/*
+The octal trap through extraVolumes: a values file may mount the client certificate itself (the site guide's
+Step 5 does, with a volume named mtls-certs that replaces the chart's). Such a secret volume (named mtls-certs, or
+reading mtls.secretName) must have defaultMode 256, and any per-item mode must be 256 too: Kubernetes reads modes
+as decimal numbers, so 400 is octal 0620 and an unset defaultMode is 420 = 0644, and libpq refuses a private key
+that group or others can access. arg: dict ctx path volumes
+*/}}
+{{- define "nautobot-worker.validateMtlsVolumes" -}}
+{{- $secretName := toString .ctx.Values.mtls.secretName -}}
+{{- $path := .path -}}
+{{- if kindIs "slice" .volumes -}}
+{{- range $index, $volume := .volumes -}}
+{{- if and (kindIs "map" $volume) (kindIs "map" $volume.secret) -}}
+{{- $secret := $volume.secret -}}
+{{- if or (eq (toString $volume.name) "mtls-certs") (eq (toString $secret.secretName) $secretName) -}}
+{{- $where := printf "%s[%d] (volume %q, secret %q)" $path $index (toString $volume.name) (toString $secret.secretName) -}}
+{{- if not (hasKey $secret "defaultMode") -}}
+{{- fail (printf "%s[%d].secret.defaultMode: required for the mTLS client certificate volume %s: without it Kubernetes uses 420 (octal 0644, world-readable) and libpq refuses the private key. Either: add defaultMode: 256 (decimal for octal 0400, owner read-only), or remove this entry and let mtls.enabled mount the secret with mtls.defaultMode: 256" $path $index $where) -}}
+{{- end -}}
+{{- if ne (toString $secret.defaultMode) "256" -}}
+{{- fail (printf "%s[%d].secret.defaultMode: must be 256 (decimal for octal 0400, owner read-only) for the mTLS client certificate volume %s, got %v. Kubernetes reads defaultMode as a decimal number: 400 means octal 0620 (group-writable), which libpq refuses for a private key, and only an unquoted YAML 0400 is octal. Either: write defaultMode: 256, or remove this entry and let mtls.enabled mount the secret with mtls.defaultMode: 256" $path $index $where $secret.defaultMode) -}}
+{{- end -}}
+{{- range $itemIndex, $item := ($secret.items | default list) -}}
+{{- if and (kindIs "map" $item) (hasKey $item "mode") (ne (toString $item.mode) "256") -}}
+{{- fail (printf "%s[%d].secret.items[%d].mode: must be 256 (decimal for octal 0400) for the mTLS client certificate volume %s, got %v: a per-item mode overrides defaultMode, and 400 means octal 0620, which libpq refuses for a private key. Either: write mode: 256, or remove mode so defaultMode: 256 applies" $path $index $itemIndex $where $item.mode) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
