@@ -139,18 +139,41 @@ describe(main, () => {
     expect(third.stdout).toBe(first.stdout);
   });
 
-  it('should leave no temp folder behind when interrupted with Ctrl-C', async () => {
-    const tmp = tempDir('tmpdir-');
-    const child = execa('node', [BIN, deployCopy(), '--understack', UNDERSTACK, '--no-cache', '-j', '1'], {
-      reject: false,
-      env: { TMPDIR: tmp },
-    });
-    for (let i = 0; i < 400 && readdirSync(tmp).length === 0 && child.exitCode === null; i++)
-      await new Promise((r) => setTimeout(r, 5));
-    child.kill('SIGINT');
-    const r = await child;
-    expect([0, 130]).toContain(r.exitCode);
-    expect(readdirSync(tmp)).toEqual([]);
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    'should run its handler and leave no temp folder behind when sent %s mid-render',
+    async (signal, code) => {
+      const tmp = tempDir('tmpdir-');
+      const child = execa('node', [BIN, deployCopy(), '--understack', UNDERSTACK, '--no-cache', '-j', '1'], {
+        reject: false,
+        env: { TMPDIR: tmp },
+      });
+      // Wait until the session folder exists (the render has started and the handler is installed).
+      for (let i = 0; i < 2000 && readdirSync(tmp).length === 0 && child.exitCode === null; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      expect(readdirSync(tmp).length, 'the render never created its temp folder').toBeGreaterThan(0);
+      child.kill(signal);
+      const r = await child;
+      // Without the handler, node dies of the signal (no exit code) or the render finishes (0): both fail here.
+      expect(r.exitCode, r.stderr).toBe(code);
+      expect(r.stderr).toContain('interrupted: removing temporary files');
+      expect(readdirSync(tmp)).toEqual([]);
+    },
+  );
+
+  it('should print N/M progress on stderr, ending at M/M, unless --quiet', async () => {
+    const d = deployCopy();
+    const r = await cli([d, '--understack', UNDERSTACK, '--no-cache']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('rendered '));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toMatch(/^rendered \d+\/\d+ apps$/);
+    // the Applications the 3 clusters' app-of-apps emit (one per site; global-1 has none)
+    expect(lines.at(-1)).toBe('rendered 2/2 apps');
+    const quiet = await cli([d, '--understack', UNDERSTACK, '--no-cache', '-q']);
+    expect(quiet.stderr).not.toContain('rendered ');
   });
 
   it('should show a one-line values change as exactly the affected resource when diffing two revisions', async () => {

@@ -2,17 +2,28 @@
  * Generate-and-diff gate for golden renders: every case of scripts/golden.ts must render exactly to its committed
  * test/golden/<case>/ tree (regenerate with `pnpm --filter @understack/render generate`).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { goldenCases, goldenDir, readTree, renderCase } from '../scripts/golden.js';
 import { renderDeployRepo } from '../src/cluster.js';
+import { splitYaml } from '../src/manifests.js';
+
+/** Names of every `kind: ExternalSecret` document in the YAML files under `dir` (recursively). */
+function externalSecretsOnDisk(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    if (!/\.ya?ml$/.test(name)) continue;
+    for (const o of splitYaml(readFileSync(join(dir, name), 'utf8'), name))
+      if (o.kind === 'ExternalSecret') out.push(o.metadata!.name!);
+  }
+  return out.sort();
+}
 
 describe(renderDeployRepo, () => {
   for (const c of goldenCases()) {
-    // The fixture case always has goldens. examples/deploy is written by another change than its goldens; until
-    // `pnpm generate` has been run once for it, the case is reported as skipped (by name), not silently passed.
-    const pending = c.name !== 'fixture-deploy' && readTree(goldenDir(c.name)).size === 0;
-    const title = `should render ${c.name} exactly as its golden files${pending ? ' (no goldens yet: run pnpm generate)' : ''}`;
-    it.skipIf(pending)(title, async () => {
+    // Missing goldens are a failure, never a skip: a deleted tree must not turn the gate green.
+    it(`should render ${c.name} exactly as its golden files`, async () => {
       const want = readTree(goldenDir(c.name));
       expect(
         want.size,
@@ -38,16 +49,19 @@ describe(renderDeployRepo, () => {
         expect(w.error, w.error?.message).toBeUndefined();
         const res = w.result!;
         const helm = res.sources.find((src) => src.type === 'Helm')!;
-        expect(
-          helm.objects.some((o) => o.kind === 'Deployment'),
-          `${w.name}: no Deployment from the chart`,
-        ).toBe(true);
-        const overlay = res.sources.filter((src) => src.type !== 'Helm').flatMap((src) => src.objects);
-        const wanted = overlay.filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata!.name);
-        expect(wanted.length, `${w.name}: the overlay has no ExternalSecret`).toBeGreaterThan(0);
-        const got = res.target.resources.filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata!.name);
-        for (const name of wanted) expect(got, `${w.name}: ExternalSecret ${name} missing`).toContain(name);
-        expect(res.target.resources.some((o) => o.kind === 'Deployment')).toBe(true);
+        const chartDeployments = helm.objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata!.name);
+        expect(chartDeployments.length, `${w.name}: no Deployment from the chart`).toBeGreaterThan(0);
+        const targetNames = (kind: string) =>
+          res.target.resources.filter((o) => o.kind === kind).map((o) => o.metadata!.name);
+        for (const name of chartDeployments)
+          expect(targetNames('Deployment'), `${w.name}: chart Deployment ${name} missing`).toContain(name);
+        // Expected ExternalSecrets come from the files on disk, not from the render: one dropped from the overlay's
+        // kustomization (or filtered out) must fail here.
+        const cluster = w.name.slice(0, -'-nautobot-worker'.length);
+        const wanted = externalSecretsOnDisk(join(c.deploy, cluster, 'nautobot-worker'));
+        expect(wanted.length, `${w.name}: the overlay folder has no ExternalSecret file`).toBeGreaterThan(0);
+        for (const name of wanted)
+          expect(targetNames('ExternalSecret'), `${w.name}: ExternalSecret ${name} missing`).toContain(name);
       }
     });
   }

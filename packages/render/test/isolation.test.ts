@@ -13,6 +13,7 @@ import { renderApplication } from '../src/application.js';
 import { formatError } from '../src/errors.js';
 import { kustomizeBuild } from '../src/kustomize.js';
 import { Session } from '../src/session.js';
+import { pinnedToolPath } from '../src/tools.js';
 import {
   app,
   CLUSTER,
@@ -45,6 +46,52 @@ afterAll(async () => {
 });
 
 describe(Session, () => {
+  it("should clear the caller's HELM_*, KUBECONFIG and KUSTOMIZE_* and give each helm call a private, removed Helm home", async () => {
+    const saved = { ...process.env };
+    const theirs = join(fixtureRepo('user-helm'), 'home');
+    Object.assign(process.env, {
+      HELM_CONFIG_HOME: theirs,
+      HELM_CACHE_HOME: theirs,
+      HELM_DATA_HOME: theirs,
+      HELM_NAMESPACE: 'evil',
+      HELM_DEBUG: 'true',
+      HELM_REPOSITORY_CONFIG: join(theirs, 'repositories.yaml'),
+      KUBECONFIG: join(theirs, 'kubeconfig'),
+      KUSTOMIZE_PLUGIN_HOME: theirs,
+    });
+    let session: Session | undefined;
+    try {
+      session = new Session({ concurrency: 1 });
+      const helm = pinnedToolPath('helm');
+      const env = Object.fromEntries(
+        (await session.run({ bin: helm, args: ['env'], cwd: session.tmp, helmHome: true })).stdout
+          .trim()
+          .split('\n')
+          .map((l) => {
+            const i = l.indexOf('=');
+            return [l.slice(0, i), JSON.parse(l.slice(i + 1)) as string];
+          }),
+      );
+      expect(env['HELM_NAMESPACE']).toBe('default');
+      expect(env['HELM_DEBUG']).toBe('false');
+      for (const k of ['HELM_CONFIG_HOME', 'HELM_CACHE_HOME', 'HELM_DATA_HOME', 'HELM_REPOSITORY_CONFIG']) {
+        expect(env[k], k).toMatch(new RegExp(`^${session.tmp}/helm-home-\\d+/`));
+      }
+      // The private home is gone once the call returns.
+      expect(readdirSync(session.tmp).filter((n) => n.startsWith('helm-home-'))).toEqual([]);
+      const shell = await session.run({
+        bin: 'sh',
+        args: ['-c', 'echo "kubeconfig=$KUBECONFIG. plugins=$KUSTOMIZE_PLUGIN_HOME."'],
+        cwd: session.tmp,
+      });
+      expect(shell.stdout.trim()).toBe('kubeconfig=. plugins=.');
+    } finally {
+      session?.dispose();
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+
   it('should redact user:password from the command line and helm stderr when a chart pull fails', async () => {
     const repoURL = `http://admin:${SECRET}@127.0.0.1:${port}/charts`;
     const session = new Session({ concurrency: 1 });

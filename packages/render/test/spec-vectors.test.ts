@@ -263,7 +263,8 @@ describe.each(['3.5', '3.4'])(`${renderApplication.name} emulating Argo CD %s`, 
     expect(templates(ok.commands)[0]!.args).not.toContain('--values');
   });
 
-  it('should pass https URLs verbatim and refuse other schemes [vector 14]', () => {
+  // Run against real helm with a loopback HTTP values file in network.test.ts; here the argument building alone.
+  it('should build https URLs verbatim and refuse other schemes [vector 14, args]', () => {
     const req = {
       appPath: join(R, 'chart'),
       repoRoot: R,
@@ -400,6 +401,14 @@ describe.each(['3.5', '3.4'])(`${renderApplication.name} emulating Argo CD %s`, 
     ).catch((e: Error) => e);
     // guestbook.yaml does not exist: helm is still called with the substituted path
     expect(String(single instanceof Error ? single.message : '')).toContain('guestbook.yaml');
+    // ... and with the file present it is passed as --values <A>/guestbook.yaml and read.
+    const r = fixtureRepo('v20');
+    writeFile(join(r, 'chart', 'guestbook.yaml'), 'fromAppName: yes\n');
+    const ok = await render(app({ source: chartSource({ valueFiles: ['$ARGOCD_APP_NAME.yaml'] }) }), {
+      repos: { [REPO_URL]: r },
+    });
+    expect(flagList(templates(ok.commands)[0]!.args, '--values')).toEqual([join(r, 'chart', 'guestbook.yaml')]);
+    expect(helmValues(ok.result.manifests)['fromAppName']).toBe(true);
   });
 
   it('should reject bad ref names, duplicate refs and refs to chart sources [vector 21]', async () => {
@@ -651,6 +660,21 @@ describe.each(['3.5', '3.4'])(`${renderApplication.name} emulating Argo CD %s`, 
     expect(on[0]).toEqual({ kind: 'edit', args: ['edit', 'add', 'annotation', 'a:guestbook'] });
   });
 
+  it('should label with the substituted value and annotate verbatim unless commonAnnotationsEnvsubst, with real kustomize [vector 31]', async () => {
+    const kustomize = { commonLabels: { l: '$ARGOCD_APP_NAME' }, commonAnnotations: { a: '$ARGOCD_APP_NAME' } };
+    const source = (k: object) => ({ repoURL: REPO_URL, path: 'kust/base', targetRevision: 'HEAD', kustomize: k });
+    const off = await render(app({ source: source(kustomize) }), { repos });
+    const cm = find(off.result.manifests, 'ConfigMap', 'settings')!;
+    expect(cm.metadata!.labels!['l']).toBe('guestbook');
+    expect(cm.metadata!.annotations!['a']).toBe('$ARGOCD_APP_NAME');
+    expect(off.commands.filter((c) => c.args[0] === 'edit').map((c) => c.args)).toEqual([
+      ['edit', 'add', 'label', 'l:guestbook'],
+      ['edit', 'add', 'annotation', 'a:$ARGOCD_APP_NAME'],
+    ]);
+    const on = await render(app({ source: source({ ...kustomize, commonAnnotationsEnvsubst: true }) }), { repos });
+    expect(find(on.result.manifests, 'ConfigMap', 'settings')!.metadata!.annotations!['a']).toBe('guestbook');
+  });
+
   it('should append patches after existing ones, fail without kustomization and ignore missing components [vector 32]', async () => {
     const { result } = await render(
       app({
@@ -711,6 +735,19 @@ describe.each(['3.5', '3.4'])(`${renderApplication.name} emulating Argo CD %s`, 
     expect(dep.metadata!.annotations?.[TRACKING_ANNOTATION]).toBeUndefined();
   });
 
+  it('should set both annotation and label, the label cut to 63 characters, with annotation+label [vector 34]', async () => {
+    const long = `guestbook-${'x'.repeat(60)}`; // 70 characters
+    const a = app({ source: chartSource({ releaseName: 'guestbook' }) });
+    a.metadata.name = long;
+    const { result } = await render(a, { repos, trackingMethod: 'annotation+label' });
+    const dep = find(result.manifests, 'Deployment', 'guestbook-web')!;
+    expect(dep.metadata!.annotations![TRACKING_ANNOTATION]).toBe(`${long}:apps/Deployment:prod/guestbook-web`);
+    expect(dep.metadata!.labels!['app.kubernetes.io/instance']).toBe(long.slice(0, 63));
+    expect(long.slice(0, 63)).toHaveLength(63);
+    const crd = find(result.manifests, 'CustomResourceDefinition', 'widgets.example.com')!;
+    expect(crd.metadata!.labels?.['app.kubernetes.io/instance']).toBeUndefined();
+  });
+
   it('should default namespaces, clear cluster-scoped ones and treat unknown kinds as namespaced [vector 35]', async () => {
     const r = fixtureRepo('ns');
     writeFile(
@@ -761,6 +798,31 @@ describe.each(['3.5', '3.4'])(`${renderApplication.name} emulating Argo CD %s`, 
       ['guestbook-migrate', ['PreSync']],
     ]);
     expect(result.target.hooks[0]!.object.metadata!.annotations!['argocd.argoproj.io/sync-wave']).toBe('-5');
+  });
+
+  it('should let argocd.argoproj.io/hook override helm.sh/hook in target mode [vector 37]', async () => {
+    const r = fixtureRepo('hooks');
+    writeFile(
+      join(r, 'hooks', 'all.yaml'),
+      [
+        'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: both\n  annotations:\n    helm.sh/hook: pre-install\n    argocd.argoproj.io/hook: PostSync',
+        'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: argo-only\n  annotations:\n    argocd.argoproj.io/hook: Sync,SyncFail',
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain',
+      ].join('\n---\n'),
+    );
+    const { result } = await render(app({ source: { repoURL: REPO_URL, path: 'hooks' } }), {
+      repos: { [REPO_URL]: r },
+    });
+    expect(result.manifests.map((o) => o.metadata!.name).sort()).toEqual(['argo-only', 'both', 'plain']);
+    expect(result.target.resources.map((o) => o.metadata!.name)).toEqual(['plain']);
+    expect(
+      result.target.hooks
+        .map((h) => [h.object.metadata!.name, h.phases])
+        .sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    ).toEqual([
+      ['argo-only', ['Sync', 'SyncFail']],
+      ['both', ['PostSync']],
+    ]);
   });
 
   it('should give a chart source its chart version as ARGOCD_APP_REVISION [vector 38]', async () => {

@@ -146,9 +146,13 @@ export function progressReporter(quiet: boolean): {
   const tty = process.stderr.isTTY;
   let lastQuarter = -1;
   let wrote = false;
+  // M grows while app-of-apps roots render; the final count is printed at the end if no line showed it yet.
+  let last = '';
+  let printed = '';
   return {
     onProgress(e) {
       if (quiet) return;
+      last = `rendered ${e.done}/${e.total} apps`;
       if (!e.ok) process.stderr.write(`${tty && wrote ? '\n' : ''}failed: ${e.cluster}/${e.app}\n`);
       if (tty) {
         process.stderr.write(`\rrendered ${e.done}/${e.total} apps (${e.cluster}/${e.app})\x1b[K`);
@@ -157,12 +161,14 @@ export function progressReporter(quiet: boolean): {
         const q = Math.floor((e.done / Math.max(1, e.total)) * 4);
         if (q !== lastQuarter) {
           lastQuarter = q;
-          process.stderr.write(`rendered ${e.done}/${e.total} apps\n`);
+          printed = last;
+          process.stderr.write(`${last}\n`);
         }
       }
     },
     end() {
       if (tty && wrote) process.stderr.write('\n');
+      else if (!tty && !quiet && last && last !== printed) process.stderr.write(`${last}\n`);
     },
   };
 }
