@@ -30,11 +30,17 @@ export interface LintOptions {
   minRenewBeforeHours?: number;
 }
 
+/**
+ * What {@link lintDeployRepo} found. `errorCount > 0` is what the CLI exits 1 on; warnings alone exit 0 unless
+ * `--strict`, because a warning flags a risk that can be deliberate (e.g. a private-CA-only trust bundle on a site
+ * with no outbound HTTPS), while an error is a configuration that cannot work or leaks a secret.
+ */
 export interface LintResult {
   /** Absolute path of the linted repo. */
   root: string;
   /** Names of the clusters linted. */
   clusters: string[];
+  /** Errors first, then warnings; each group by file, line, column and rule id. */
   findings: Finding[];
   errorCount: number;
   warningCount: number;
@@ -43,12 +49,16 @@ export interface LintResult {
   documentsChecked: number;
 }
 
-const bySeverityThenPlace = (a: Finding, b: Finding) =>
-  a.file < b.file
-    ? -1
-    : a.file > b.file
-      ? 1
-      : a.line - b.line || a.column - b.column || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0);
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1 };
+
+/** Errors before warnings; within each, by file, line, column, rule id (a stable order for output and tests). */
+export const bySeverityThenPlace = (a: Finding, b: Finding): number =>
+  SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+  cmp(a.file, b.file) ||
+  a.line - b.line ||
+  a.column - b.column ||
+  cmp(a.ruleId, b.ruleId);
 
 /**
  * Lints a deploy repo: loads every cluster (`<cluster>/deploy.yaml` and the YAML beside it) and runs the rule

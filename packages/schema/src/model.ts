@@ -264,14 +264,22 @@ export function workerConfig(
 
 export interface TlsRoute extends Loc {
   fqdn: string;
-  port?: number;
+  /** The gateway listener port: `gatewayPort`, else the envoy-configs chart's default 443. */
+  port: number;
   cluster: Cluster;
 }
 
-/** TLS passthrough routes of global clusters' envoy-configs values (`routes.tls`, list or map form). */
+/** envoy-configs' `routes.tls[].gatewayPort` default (envoy-configs-values.schema.json, charts/envoy-configs). */
+export const DEFAULT_GATEWAY_PORT = 443;
+
+/**
+ * TLS passthrough routes of global clusters' envoy-configs values (`routes.tls`, list or map form). Only clusters whose
+ * deploy.yaml enables `global.envoy_configs`: otherwise Argo CD renders no Gateway and the values file routes nothing.
+ */
 export function tlsRoutes(repo: DeployRepo): TlsRoute[] {
   const out: TlsRoute[] = [];
-  for (const cluster of repo.clusters.filter((c) => c.isGlobal)) {
+  const enabled = (c: Cluster) => get(c.values, ['global', 'envoy_configs', 'enabled']) === true;
+  for (const cluster of repo.clusters.filter((c) => c.isGlobal && enabled(c))) {
     for (const name of ['values.yaml', 'values.yml']) {
       const source = repo.sources.get(`${cluster.dir}/envoy-configs/${name}`);
       const values = source?.docs[0]?.value;
@@ -286,10 +294,8 @@ export function tlsRoutes(repo: DeployRepo): TlsRoute[] {
         if (!isObj(t)) continue;
         const fqdn = str(t.fqdn) ?? str(t.hostname) ?? str(t.host);
         if (!fqdn) continue;
-        const route: TlsRoute = { source, doc: 0, path: [...path, 'fqdn'], fqdn: fqdn.toLowerCase(), cluster };
-        const port = t.gatewayPort ?? t.port;
-        if (typeof port === 'number') route.port = port;
-        out.push(route);
+        const port = typeof t.gatewayPort === 'number' ? t.gatewayPort : DEFAULT_GATEWAY_PORT;
+        out.push({ source, doc: 0, path: [...path, 'fqdn'], fqdn: fqdn.toLowerCase(), port, cluster });
       }
     }
   }

@@ -68,7 +68,17 @@ describe(lintDeployRepo, () => {
     it('should document the rule in one paragraph', () => {
       expect(rule.docs.length).toBeGreaterThan(80);
       expect(rule.docs).not.toContain('\n\n');
-      expect(rule.check.name || rule.id).toBeTruthy();
+      expect(rule.title).toMatch(/^\S.*\S$/);
+      expect(rule.title).not.toContain('\n');
+    });
+
+    it('should be a frozen catalogue entry with a stable <area>/<name> id and a one-argument check', () => {
+      expect(rule.id).toMatch(/^[a-z]+\/[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(rules.filter((r) => r.id === rule.id)).toHaveLength(1);
+      expect(['error', 'warning']).toContain(rule.severity);
+      expect(typeof rule.check).toBe('function');
+      expect(rule.check.length).toBe(1);
+      expect(Object.isFrozen(rule)).toBe(true);
     });
   });
 });
@@ -82,6 +92,26 @@ describe('LintOptions.rules', () => {
       const upgraded = lintDeployRepo(dir, { rules: { 'worker/ca-bundle-private-only': 'error' } });
       expect(upgraded.errorCount).toBe(1);
       expect(upgraded.findings[0]!.severity).toBe('error');
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('lintDeployRepo finding order', () => {
+  it('should list errors before warnings when a repo has both', () => {
+    const { dir, cleanup } = materialize(path.join(rulesFixtures, ruleDir('worker/ca-bundle-private-only'), 'fail'));
+    try {
+      // An error in an earlier file than the warning: place alone would put it first anyway, so add one after it too.
+      writeFileSync(path.join(dir, 'site-a', 'zz-later.yaml'), 'a: 1\na: 2\n');
+      writeFileSync(path.join(dir, 'global-1', 'aa-earlier.yaml'), 'b: 1\nb: 2\n');
+      const r = lintDeployRepo(dir);
+      const severities = r.findings.map((f) => f.severity);
+      expect(severities).toContain('warning');
+      expect(severities.filter((s) => s === 'error').length).toBeGreaterThanOrEqual(2);
+      expect(severities.indexOf('warning')).toBeGreaterThan(severities.lastIndexOf('error'));
+      const files = r.findings.filter((f) => f.severity === 'error').map((f) => f.file);
+      expect(files).toEqual([...files].sort());
     } finally {
       cleanup();
     }

@@ -1,6 +1,6 @@
 /** The worker's DB/Redis hosts against the global gateway's TLS routes and the server certificates' SANs. */
 import { type CertificateObject, MTLS_CHART_NAMESPACE } from '../certificates.js';
-import { dnsMatches, get, type HostRef, str, tlsRoutes, type WorkerConfig } from '../model.js';
+import { DEFAULT_GATEWAY_PORT, dnsMatches, get, type HostRef, str, tlsRoutes, type WorkerConfig } from '../model.js';
 import { didYouMean } from '../suggest.js';
 import { defineRule, type Rule } from './api.js';
 import { certLabel } from './cert-rules.js';
@@ -17,7 +17,7 @@ export const hostNotRouted = defineRule({
   id: 'route/host-not-routed',
   severity: 'error',
   title: 'Worker DB/Redis host has no TLS route on the global gateway',
-  docs: "Envoy Gateway routes TLS passthrough by SNI: the host name the worker connects to must equal (or match the wildcard of) an `fqdn` of the global cluster's envoy-configs `routes.tls`. Otherwise SNI matches no route and the connection is reset before PostgreSQL or Redis sees it. Checked when the global cluster is in the same repo; the route's gatewayPort must also match the port the worker uses when both are given.",
+  docs: "Envoy Gateway routes TLS passthrough by SNI: the host name the worker connects to must equal (or match the wildcard of) an `fqdn` of the global cluster's envoy-configs `routes.tls`. Otherwise SNI matches no route and the connection is reset before PostgreSQL or Redis sees it. Checked when the global cluster is in the same repo and enables `global.envoy_configs` (without it no Gateway is rendered). The route's listener port (`gatewayPort`, default 443) must also equal the port the worker dials (`nautobot.db.port` / `nautobot.redis.port`, default 5432 / 6379).",
   check(ctx) {
     const routes = tlsRoutes(ctx.repo);
     if (!routes.length) return;
@@ -40,12 +40,20 @@ export const hostNotRouted = defineRule({
               ? `Use ${guess}.`
               : `Add a routes.tls entry with fqdn ${ref.host} to ${routes[0]!.source.file}, or use one of its FQDNs.`,
           );
-        } else if (ref.port !== undefined && match.every((r) => r.port !== undefined && r.port !== ref.port)) {
-          ctx.report(
-            { source: w.source, doc: 0, path: ref.path },
-            `${what} host ${ref.host} is routed on gateway port ${match.map((r) => r.port).join('/')}, but the worker connects to port ${ref.port}`,
-            "Use the route's gatewayPort.",
-          );
+        } else {
+          // The worker dials nautobot.db.port / nautobot.redis.port, else the service's standard port.
+          const port = ref.port ?? (what === 'DB' ? 5432 : 6379);
+          if (match.every((r) => r.port !== port)) {
+            ctx.report(
+              {
+                source: w.source,
+                doc: 0,
+                path: ref.port === undefined ? ref.path : [...ref.path.slice(0, -1), 'port'],
+              },
+              `${what} host ${ref.host} is routed on gateway port ${[...new Set(match.map((r) => r.port))].join('/')}${match.some((r) => r.port === DEFAULT_GATEWAY_PORT) ? ' (443 is the default when gatewayPort is not set)' : ''}, but the worker connects to port ${port}${ref.port === undefined ? ' (the default)' : ''}`,
+              `Set gatewayPort: ${port} on the route in ${match[0]!.source.file}, or point the worker at the route's port.`,
+            );
+          }
         }
       }
     }
