@@ -127,6 +127,36 @@ arg: dict dst src; returns JSON.
 {{- end -}}
 
 {{/*
+base's entries, then over's; an entry of over replaces a base entry with the same name (EnvVar, Volume,
+VolumeMount, or a plain string such as a ConfigMap name) or, for VolumeMounts, the same mountPath.
+arg: dict base over; returns a JSON list
+*/}}
+{{- define "nautobot-worker.overlayList" -}}
+{{- $over := .over | default list -}}
+{{- $names := dict -}}
+{{- $paths := dict -}}
+{{- range $over -}}
+{{- if kindIs "map" . -}}
+{{- $_ := set $names (toString .name) true -}}
+{{- if .mountPath -}}{{- $_ := set $paths (toString .mountPath | trimSuffix "/") true -}}{{- end -}}
+{{- else -}}
+{{- $_ := set $names (toString .) true -}}
+{{- end -}}
+{{- end -}}
+{{- $out := list -}}
+{{- range (.base | default list) -}}
+{{- $replaced := false -}}
+{{- if kindIs "map" . -}}
+{{- $replaced = or (hasKey $names (toString .name)) (and .mountPath (hasKey $paths (toString .mountPath | trimSuffix "/"))) -}}
+{{- else -}}
+{{- $replaced = hasKey $names (toString .) -}}
+{{- end -}}
+{{- if not $replaced -}}{{- $out = append $out . -}}{{- end -}}
+{{- end -}}
+{{- toJson (concat $out $over) -}}
+{{- end -}}
+
+{{/*
 Every enabled worker, merged with its defaults, as JSON {name: spec}. spec.type is celery or kubernetes;
 spec.queues is the list of queues (celery: taskQueues or the site; kubernetes: the worker name).
 */}}
@@ -138,6 +168,14 @@ spec.queues is the list of queues (celery: taskQueues or the site; kubernetes: t
 {{- $defaults := ternary $.Values.kubernetesJobs (omit $.Values.celery "enabled") (eq $type "kubernetes") -}}
 {{- $spec := include "nautobot-worker.merge" (dict "dst" $defaults "src" $worker) | fromJson -}}
 {{- $_ := set $spec "type" $type -}}
+{{- if eq $type "kubernetes" -}}
+{{- /* Job pods run the same Nautobot as the celery workers: celery's extra env, envFrom, volumes and mounts come
+first, then the job-level list (kubernetesJobs.<key>, or the worker's own, which replaces it), whose entries
+replace celery's of the same name (or, for mounts, the same mountPath). */ -}}
+{{- range $key := list "extraEnvVars" "extraEnvVarsCM" "extraEnvVarsSecret" "extraVolumes" "extraVolumeMounts" -}}
+{{- $_ := set $spec $key (include "nautobot-worker.overlayList" (dict "base" (get $.Values.celery $key) "over" (get $spec $key)) | fromJsonArray) -}}
+{{- end -}}
+{{- end -}}
 {{- if not (hasKey $spec "enabled") -}}{{- $_ := set $spec "enabled" true -}}{{- end -}}
 {{- /* Upstream compatibility: celery.enabled: false switches every celery worker off. */ -}}
 {{- if and (eq $type "celery") (eq (toString $.Values.celery.enabled) "false") -}}{{- $_ := set $spec "enabled" false -}}{{- end -}}
@@ -172,6 +210,23 @@ spec.queues is the list of queues (celery: taskQueues or the site; kubernetes: t
 {{- if eq $spec.type "kubernetes" -}}{{- $enabled = true -}}{{- end -}}
 {{- end -}}
 {{- $enabled -}}
+{{- end -}}
+
+{{/*
+"true" when a pod mounts the job-queue manifests: Nautobot reads <queue>/manifest.json in whichever process
+enqueues a job onto a kubernetes queue. That is a celery worker (a site task enqueuing a job), or a job pod that
+runs with the worker ServiceAccount (job chaining); a job pod with its own ServiceAccount cannot create Jobs, so it
+gets no manifests. arg: dict ctx spec
+*/}}
+{{- define "nautobot-worker.mountsJobQueues" -}}
+{{- $v := .ctx.Values -}}
+{{- if ne (include "nautobot-worker.kubernetesJobsEnabled" .ctx) "true" -}}
+false
+{{- else if eq .spec.type "celery" -}}
+true
+{{- else -}}
+{{- not (or .spec.serviceAccountName $v.kubernetesJobs.serviceAccount.create) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Checksum of everything that, when changed, must roll the pods: nautobot_config.py and the job manifests. */}}
@@ -301,7 +356,7 @@ arg: dict ctx spec
     sizeLimit: 4Mi
 {{- end }}
 {{- end }}
-{{- if and (eq .spec.type "celery") (eq (include "nautobot-worker.kubernetesJobsEnabled" .ctx) "true") }}
+{{- if eq (include "nautobot-worker.mountsJobQueues" .) "true" }}
 - name: job-queues
   configMap:
     name: {{ include "nautobot-worker.jobQueuesConfigMapName" .ctx }}
@@ -341,7 +396,7 @@ arg: dict ctx spec
   readOnly: true
 {{- end }}
 {{- end }}
-{{- if and (eq .spec.type "celery") (eq (include "nautobot-worker.kubernetesJobsEnabled" .ctx) "true") }}
+{{- if eq (include "nautobot-worker.mountsJobQueues" .) "true" }}
 - name: job-queues
   mountPath: {{ $v.nautobot.jobsManifestsMountPath | trimSuffix "/" }}
   readOnly: true

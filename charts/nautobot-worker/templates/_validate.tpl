@@ -64,12 +64,26 @@ Included at the top of every template, so any render (helm template, Argo CD, he
 {{- if and (eq $name "beat") $enabled -}}
 {{- fail "workers.beat: Celery beat must not run on a site cluster: schedules are driven by the single beat on the global cluster, and a second beat would run every scheduled job twice. Set workers.beat.enabled: false or remove it" -}}
 {{- end -}}
-{{- if and $enabled (eq $type "kubernetes") (hasKey $worker "taskQueues") -}}
-{{- fail (printf "workers.%s.taskQueues: not used by a kubernetes worker: its job queue is the worker name (%s). Remove taskQueues, or set type: celery" $name $name) -}}
+{{- /* Non-empty, not hasKey: values.yaml gives workers.default taskQueues: "", which must not trip this. */ -}}
+{{- if and $enabled (eq $type "kubernetes") $worker.taskQueues -}}
+{{- fail (printf "workers.%s.taskQueues: not used by a kubernetes worker: its job queue is the worker name (%s). Either: remove taskQueues, or set type: celery" $name $name) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- range $name, $spec := (include "nautobot-worker.workers" . | fromJson) -}}
+{{- $workers := include "nautobot-worker.workers" . | fromJson -}}
+{{- $celeryWorkers := list -}}
+{{- $kubernetesWorkers := list -}}
+{{- range $name, $spec := $workers -}}
+{{- if eq $spec.type "celery" -}}{{- $celeryWorkers = append $celeryWorkers $name -}}{{- else -}}{{- $kubernetesWorkers = append $kubernetesWorkers $name -}}{{- end -}}
+{{- end -}}
+{{- /* Nautobot creates a Kubernetes Job in the process that enqueues the job. On a site that is a celery worker
+(a site task enqueuing onto a kubernetes queue) or a job pod it started; jobs enqueued from the global Nautobot (UI,
+API, schedules) are created by the global pods from their own manifests. A fail, not a NOTES warning: Argo CD,
+which deploys this chart, never shows NOTES. */ -}}
+{{- if and $kubernetesWorkers (not $celeryWorkers) -}}
+{{- fail (printf "workers.%s.type: kubernetes job queues need a celery worker on this site, and none is enabled. Nautobot creates a queue's Kubernetes Job in the process that enqueues the job: here only a site celery worker (a task enqueuing onto the queue) or a job pod it started reads these manifests; jobs run from the global Nautobot (UI, API, schedules) are created by the global pods on the global cluster. Either: enable a celery worker (a workers.<name> with type: celery, such as the chart's workers.default; celery.enabled must not be false), or remove the kubernetes workers (%s) from this site's values" (first $kubernetesWorkers) (join ", " $kubernetesWorkers)) -}}
+{{- end -}}
+{{- range $name, $spec := $workers -}}
 {{- if and $spec.autoscaling $spec.autoscaling.enabled (gt (int $spec.autoscaling.minReplicas) (int $spec.autoscaling.maxReplicas)) -}}
 {{- fail (printf "workers.%s.autoscaling: minReplicas (%v) is greater than maxReplicas (%v)" $name $spec.autoscaling.minReplicas $spec.autoscaling.maxReplicas) -}}
 {{- end -}}
