@@ -31,6 +31,13 @@ const SHAPES = [
   'resources: [1, null, {a: b}, ../../../../etc/passwd]\npatches: [5, {path: 7}]\n',
   'routes: {tls: [{fqdn: 5}, null, {fqdn: x, gatewayPort: "5432"}]}\n',
   '- a\n- b\n---\n---\nfoo: bar\n',
+  // nautobot-mtls chart values of the wrong shape: the linter builds certificates from them.
+  'sites: {a: 5, b: null, c: {duration: 5, commonName: []}, d: []}\nclient: {privateKey: 7, duration: {}}\npostgres: {enabled: true, gatewayHosts: 5, clusterName: 3}\nredis: {serviceNames: "x", gatewayHosts: [1, null]}\nglobalClient: {enabled: true, secretName: []}\n',
+  'sites: [site-a]\nclient: null\npostgres: null\nredis: []\n',
+  'secretGenerator: [5, null, {name: 7, files: [1, null, "tls.key=ca.key"], literals: {a: b}}, {name: mtls-ca-key-pair}]\n',
+  'apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: mtls-ca-key-pair}\nspec: {encryptedData: [1], template: 5}\n',
+  'apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: e}\nspec: {target: {name: 5}, dataFrom: [{find: {name: {regexp: "("}}}, {find: 5}, {extract: {key: []}}]}\n',
+  'apiVersion: v1\nkind: Secret\nmetadata: {name: x}\ndata: {k: 5, j: null, l: "!!!not base64 but long enough to be decoded anyway!!!"}\n',
 ];
 
 describe('lintDeployRepo robustness', () => {
