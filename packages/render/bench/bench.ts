@@ -1,6 +1,8 @@
 /**
- * pnpm bench:render — measures, in one run and side by side, on a synthetic deploy repository (default 50 sites + 1
- * global; `--sites N`):
+ * pnpm bench:render — measures, in one run and side by side, on a deploy repository of N sites + 1 global
+ * (`--sites N`, default 50). The default workload (`--workload example`) is examples/deploy with its site cloned N
+ * times over this repository's real charts (argocd-understack, nautobot-worker, ...); `--workload fixture` is the
+ * small toy repository built from the test fixture charts:
  *   (a) the exact helm/kustomize commands the renderer issues, run sequentially by a plain bash script (with the
  *       caller's environment; (a') repeats it with the renderer's Go runtime settings, for transparency);
  *   (b) the renderer, cold (empty cache);
@@ -8,16 +10,22 @@
  *   (d) the renderer after one site's values change.
  * (a) and (b) are interleaved `--rounds` times (default 2) and the best of each is kept, because the machine may be
  * shared. Prints each time, its ratio to (a), the targets (b <= 0.65, c <= 0.05, d <= 0.10) and the renderer's peak RSS,
- * and checks that (b)'s tool outputs equal (a)'s after sorting. Exits 1 when the outputs differ.
+ * and checks that the renderer's own output tree of (b) holds exactly the objects the plain script's outputs hold
+ * (both parsed and sorted; the renderer's tracking annotation removed). Exits 1 when they differ.
+ * Every renderer run uses `--mode manifests --reveal-secrets` so its output is comparable with raw tool output.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { sortKeys, splitYaml } from '../src/manifests.js';
+import { OUT_MARKER } from '../src/output.js';
 import { GO_TUNING } from '../src/session.js';
-import { buildSyntheticRepo, siteName } from './synthetic.js';
+import { TRACKING_ANNOTATION } from '../src/target.js';
+import type { K8sObject } from '../src/types.js';
+import { buildExampleRepo, buildSyntheticRepo, changeOneSite, siteName } from './synthetic.js';
 
 const BIN = fileURLToPath(new URL('../bin/understack-render.js', import.meta.url));
 
@@ -52,6 +60,9 @@ function renderer(
     cache,
     '--out',
     out,
+    '--mode',
+    'manifests',
+    '--reveal-secrets',
     '--json',
     '--quiet',
     ...(record ? ['--record', record] : []),
@@ -62,20 +73,59 @@ function renderer(
   return { ms, rssMb: summary.peakRssMb, ran: summary.tools.ran, cached: summary.tools.cached };
 }
 
+/** One object as comparable text: keys sorted, the renderer's tracking annotation removed. */
+function normalize(obj: K8sObject): string {
+  const o = JSON.parse(JSON.stringify(obj)) as K8sObject;
+  const ann = o.metadata?.annotations;
+  if (ann) {
+    delete ann[TRACKING_ANNOTATION];
+    if (Object.keys(ann).length === 0) delete o.metadata!.annotations;
+  }
+  return JSON.stringify(sortKeys(o));
+}
+
+/** Every object of the renderer's output tree (one YAML file per resource), normalised and sorted. */
+function treeObjects(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const p = join(dir, name);
+    if (name.endsWith(OUT_MARKER) || !statSync(p).isFile()) continue;
+    for (const o of splitYaml(readFileSync(p, 'utf8'), name)) out.push(normalize(o));
+  }
+  return out.sort();
+}
+
+/** Counts of entries only in `a` and only in `b` (multisets of sorted strings). */
+function multisetDiff(a: string[], b: string[]): { onlyA: string[]; onlyB: string[] } {
+  const count = new Map<string, number>();
+  for (const x of a) count.set(x, (count.get(x) ?? 0) + 1);
+  const onlyB: string[] = [];
+  for (const x of b) {
+    const n = count.get(x) ?? 0;
+    if (n > 0) count.set(x, n - 1);
+    else onlyB.push(x);
+  }
+  const onlyA = [...count].flatMap(([x, n]) => Array<string>(n).fill(x));
+  return { onlyA, onlyB };
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
       sites: { type: 'string', default: '50' },
       rounds: { type: 'string', default: '2' },
       keep: { type: 'boolean' },
+      workload: { type: 'string', default: 'example' },
     },
   });
   const sites = Number(values.sites);
+  const workload = values.workload === 'fixture' ? 'fixture' : 'example';
   // The machine may be shared: (a) and (b) are interleaved `rounds` times and the best of each is kept.
   const rounds = Math.max(1, Number(values.rounds));
   const root = mkdtempSync(join(tmpdir(), 'understack-bench-'));
   try {
-    const { understack, deploy } = buildSyntheticRepo(root, sites);
+    const { understack, deploy } =
+      workload === 'fixture' ? buildSyntheticRepo(root, sites) : buildExampleRepo(root, sites);
     const cache = join(root, 'cache');
     const record = join(root, 'record.json');
 
@@ -119,15 +169,19 @@ function main(): void {
       const a3 = script({ ...plainEnv, ...GO_TUNING });
       if (a3.ms < aTuned.ms) aTuned = a3;
     }
-    const aOut = ran.map((_, i) => readFileSync(join(replay, `out-${i}.yaml`), 'utf8')).sort();
-    const bOut = ran.map((c) => c.stdout ?? '').sort();
-    const same = aOut.length === bOut.length && aOut.every((o, i) => o === bOut[i]);
+    // (b) == (a): the renderer's own output tree against the objects in the plain script's outputs.
+    const aObjs = ran
+      .flatMap((_, i) => splitYaml(readFileSync(join(replay, `out-${i}.yaml`), 'utf8'), `out-${i}.yaml`))
+      .map(normalize)
+      .sort();
+    const bObjs = treeObjects(join(root, 'out-b'));
+    const { onlyA, onlyB } = multisetDiff(aObjs, bObjs);
+    const same = onlyA.length === 0 && onlyB.length === 0;
 
     // (c) warm: nothing changed
     const c = renderer(deploy, understack, cache, join(root, 'out-c'));
     // (d) one site's values change
-    const site = join(deploy, siteName(Math.ceil(sites / 2)), 'nautobot-worker', 'values.yaml');
-    writeFileSync(site, `${readFileSync(site, 'utf8')}replicas: 3\n`);
+    changeOneSite(deploy, siteName(Math.ceil(sites / 2)), workload);
     const d = renderer(deploy, understack, cache, join(root, 'out-d'));
 
     const ratio = (ms: number) => ms / a.ms;
@@ -135,7 +189,7 @@ function main(): void {
       `${name.padEnd(34)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${ratio(ms).toFixed(3).padStart(6)} x (a)  ${target.padEnd(8)}${extra}`;
     const verdict = (ms: number, max: number) => (ratio(ms) <= max ? 'ok' : 'MISSED');
     console.log(
-      `\nbench:render: ${sites} sites + 1 global = ${sites + 1} clusters, ${ran.length} tool commands, ${availableParallelism()} cores, best of ${rounds} for (a) and (b)`,
+      `\nbench:render: ${workload} workload, ${sites} sites + 1 global = ${sites + 1} clusters, ${ran.length} tool commands, ${availableParallelism()} cores, best of ${rounds} for (a) and (b)`,
     );
     console.log(row('(a) plain sequential script', a.ms, ''));
     console.log(
@@ -167,8 +221,19 @@ function main(): void {
         `  ran ${d.ran}, cached ${d.cached}, peak RSS ${d.rssMb} MiB`,
       ),
     );
-    console.log(`(b) outputs == (a) outputs after sorting: ${same ? 'yes' : 'NO'} (${aOut.length} outputs)`);
-    if (!same) process.exitCode = 1;
+    console.log(
+      `(b) renderer output == (a) script outputs, as sorted objects: ${same ? 'yes' : 'NO'} (${bObjs.length} objects in (b), ${aObjs.length} in (a))`,
+    );
+    if (!same) {
+      // Show where the first differing pair starts to differ.
+      for (const [x, y] of onlyA.slice(0, 3).map((x, i) => [x, onlyB[i] ?? ''] as const)) {
+        let at = 0;
+        while (at < x.length && x[at] === y[at]) at++;
+        console.log(`  only in (a): …${x.slice(Math.max(0, at - 150), at + 150)}`);
+        console.log(`  only in (b): …${y.slice(Math.max(0, at - 150), at + 150)}`);
+      }
+      process.exitCode = 1;
+    }
   } finally {
     if (values.keep) console.log(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true });

@@ -1,9 +1,11 @@
 /**
- * A synthetic deploy repository for the benchmark: one global cluster and N sites. Every cluster renders the
+ * Deploy repositories for the benchmark. {@link buildExampleRepo} (the default workload) clones examples/deploy's
+ * site to N sites over the real charts; {@link buildSyntheticRepo} (`--workload fixture`) is the small toy workload:
+ * one global cluster and N sites. Every cluster renders the
  * app-of-apps chart and two apps: `nautobot-worker` (multi-source: chart from the UnderStack repo + the site's
  * overlay folder as `ref: deploy`) and `site-config` (a Kustomize overlay over a shared base).
  */
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,4 +55,52 @@ export function buildSyntheticRepo(root: string, sites: number): { understack: s
     );
   }
   return { understack, deploy };
+}
+
+const EXAMPLE = fileURLToPath(new URL('../../../examples/deploy/', import.meta.url));
+const UNDERSTACK_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The example site every synthetic site is cloned from. */
+const TEMPLATE_SITE = 'site-iad3';
+
+/** Replaces every occurrence of the template site's name and partition in the files under `dir`. */
+function renameSite(dir: string, site: string, partition: string): void {
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const p = join(dir, name);
+    if (!statSync(p).isFile()) continue;
+    const text = readFileSync(p, 'utf8');
+    const out = text.replaceAll(TEMPLATE_SITE, site).replaceAll('iad3', partition);
+    if (out !== text) writeFileSync(p, out);
+  }
+}
+
+/**
+ * The realistic workload: `<root>/deploy` is examples/deploy with its global cluster (global-1, every app of the
+ * real argocd-understack chart, vendored stand-in upstream charts) and N sites cloned from site-iad3 (the real
+ * nautobot-worker chart + its Kustomize overlay with five ExternalSecrets, external-secrets). The charts are this
+ * repository's own (`charts/argocd-understack`, `charts/nautobot-worker`, ...), used in place.
+ */
+export function buildExampleRepo(root: string, sites: number): { understack: string; deploy: string } {
+  const deploy = join(root, 'deploy');
+  cpSync(EXAMPLE, deploy, {
+    recursive: true,
+    filter: (src) => !/\/site-[^/]+$/.test(src),
+  });
+  for (let i = 1; i <= sites; i++) {
+    const site = siteName(i);
+    cpSync(join(EXAMPLE, TEMPLATE_SITE), join(deploy, site), { recursive: true });
+    renameSite(join(deploy, site), site, `p${String(i).padStart(3, '0')}`);
+  }
+  return { understack: UNDERSTACK_ROOT, deploy };
+}
+
+/** Changes one site's values (d): the worker image tag of the example values file. */
+export function changeOneSite(deploy: string, site: string, workload: 'example' | 'fixture'): void {
+  const file = join(deploy, site, 'nautobot-worker', 'values.yaml');
+  const text = readFileSync(file, 'utf8');
+  if (workload === 'fixture') writeFileSync(file, `${text}replicas: 3\n`);
+  else {
+    const changed = text.replace(/tag: "2\.4\.10"/, 'tag: "2.4.11"');
+    if (changed === text) throw new Error(`${file}: expected tag: "2.4.10" to change`);
+    writeFileSync(file, changed);
+  }
 }

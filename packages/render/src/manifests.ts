@@ -116,7 +116,9 @@ export function sortKeys<T>(value: T): T {
 
 /** One object as YAML with sorted keys. */
 export function toYaml(obj: unknown): string {
-  return Y().stringify(sortKeys(obj), { lineWidth: 0, aliasDuplicateObjects: false });
+  // YAML 1.1 rules, as Kubernetes reads manifests (sigs.k8s.io/yaml): strings such as "yes", "on", "no" or
+  // "2024-01-01" must be quoted, or kubectl would read them back as booleans or timestamps.
+  return Y().stringify(sortKeys(obj), { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
 }
 
 /** The API group of an object (`''` for the core group). */

@@ -6,7 +6,7 @@ import { unifiedDiff } from './diff.js';
 import { envsubst, goExpand } from './envsubst.js';
 import { globToRegExp } from './glob.js';
 import { cleanSetParameter, normalizeKubeVersion } from './helm.js';
-import { splitYaml } from './manifests.js';
+import { splitYaml, toYaml } from './manifests.js';
 import { resourceFileName } from './output.js';
 import { formatCommand, redactArgs } from './redact.js';
 import { normalizeChartRepo, normalizeRepoUrl, readGitHead } from './repos.js';
@@ -131,6 +131,17 @@ describe(normalizeRepoUrl, () => {
 
   it('should strip oci:// from chart repositories', () => {
     expect(normalizeChartRepo('oci://registry-1.docker.io/bitnamicharts/')).toBe('registry-1.docker.io/bitnamicharts');
+  });
+});
+
+describe(toYaml, () => {
+  it('should quote strings that YAML 1.1 (Kubernetes) would read as booleans or timestamps when serialising', () => {
+    const obj = { args: ['yes', 'no', 'on', 'off', 'y', '2024-01-01', '0755'], b: true };
+    const text = toYaml(obj);
+    expect(text).toContain('- "yes"');
+    expect(text).toContain('b: true');
+    // Read back with Kubernetes' YAML 1.1 rules, every value keeps its type.
+    expect(splitYaml(text, 'x')[0]).toEqual(obj);
   });
 });
 
