@@ -324,9 +324,13 @@ export function loadDeployRepo(dir: string): DeployRepo {
     );
   }
   if (!deployFiles.length) {
+    // When the walk stopped early, say so: the deploy.yaml files may be beyond the limit, not absent.
+    const stopped = repo.problems.find(
+      (p) => p.ruleId === 'repo/file-too-large' && p.message.includes('stopped walking'),
+    );
     throw new LintError(
       'E_NOT_DEPLOY_REPO',
-      `${dir} is not a deploy repo: no <cluster>/deploy.yaml found.\nEither:\n  - pass the root of the deploy repo (the directory that holds one directory per cluster), or\n  - create <cluster>/deploy.yaml for each cluster (see the README of @understack/schema).`,
+      `${dir} is not a deploy repo: no <cluster>/deploy.yaml found${stopped ? ` (the walk stopped early at ${stopped.file}: ${stopped.message})` : ''}.\nEither:\n  - pass the root of the deploy repo (the directory that holds one directory per cluster), or\n  - create <cluster>/deploy.yaml for each cluster (see the README of @understack/schema).`,
     );
   }
   const clusterDirs = deployFiles.map((f) => f.slice(0, f.lastIndexOf('/')));

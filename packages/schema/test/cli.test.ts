@@ -240,3 +240,14 @@ it('should report a FIFO, a socket and an oversized file and return within secon
     ]),
   );
 });
+
+it('should say the walk stopped early when a tree too deep hides every deploy.yaml', () => {
+  const dir = scratch();
+  const deep = path.join(dir, ...Array.from({ length: 20 }, (_, i) => `d${i}`));
+  mkdirSync(deep, { recursive: true });
+  writeFileSync(path.join(deep, 'deploy.yaml'), 'site: {enabled: true}\n');
+  const r = cli(dir);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('is not a deploy repo');
+  expect(r.stderr).toContain('the walk stopped early');
+});
