@@ -6,7 +6,7 @@ import { get, isObj, type K8sObject, str } from '../model.js';
 import type { Cluster } from '../repo.js';
 import type { JsonPath } from '../source.js';
 import { defineRule, type Rule, type RuleContext } from './api.js';
-import { certLabel, siteOf } from './cert-rules.js';
+import { siteOf } from './cert-rules.js';
 import { externalSecretTarget, isClientCertificate } from './schema-rules.js';
 
 const CA_NAME = /(^|[-_.])ca([-_.]|$)|ca-key|ca_key/i;
@@ -447,7 +447,7 @@ export const mtlsPemType = defineRule({
                 if (want === t) continue;
                 ctx.report(
                   { source: o.source, doc: o.doc, path },
-                  `tls.key uses filterPEM "${t}" but ${certLabel(issued)} (${issued.source.file}) issues a key written as "${want}": tls.key would be empty`,
+                  `tls.key uses filterPEM "${t}" but Certificate "${issued.name}" (${issued.origin === 'manifest' ? issued.source.file : `nautobot-mtls chart, ${issued.definedIn}`}) issues a key written as "${want}": tls.key would be empty`,
                   issued.origin === 'manifest'
                     ? `Write filterPEM "${want}".`
                     : `Write filterPEM "${want}", or change ${issued.field(['spec', 'privateKey', 'encoding'])} in ${issued.definedIn} (PKCS1 writes "EC PRIVATE KEY"/"RSA PRIVATE KEY", PKCS8 "PRIVATE KEY").`,
