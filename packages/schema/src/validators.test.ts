@@ -39,6 +39,27 @@ describe('@understack/schema/validators', () => {
     const deps = externalImports(path.join(path.dirname(fileURLToPath(import.meta.url)), 'validators.ts'));
     expect([...deps].filter((d) => d === 'yaml' || d === 'node:fs')).toEqual([]);
   });
+
+  it('should be plain ESM (no require, no node:module) when generated, so bundlers can take it', () => {
+    const js = readFileSync(
+      path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'generated', 'validators.js'),
+      'utf8',
+    );
+    expect(js).not.toMatch(/\brequire\(/);
+    expect(js).not.toContain('node:module');
+  });
+
+  it('should count minLength in code points when a string has surrogate pairs', () => {
+    // secretName minLength 1: one emoji (two UTF-16 units) is one character, an empty string is none.
+    const cert = (secretName: string) => ({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: 'x' },
+      spec: { secretName, commonName: 'app', usages: ['client auth'], issuerRef: { name: 'i' } },
+    });
+    expect(validateClientCertificate(cert('\u{1F512}')).ok).toBe(true);
+    expect(validateClientCertificate(cert('')).ok).toBe(false);
+  });
 });
 
 describe(validateClientCertificate, () => {

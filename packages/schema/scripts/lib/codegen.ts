@@ -108,12 +108,24 @@ export function renderValidators(schemas: SchemaFile[]): { js: string; dts: stri
   const exportsMap: Record<string, string> = {};
   for (const s of schemas) exportsMap[`validate${pascalName(s.name)}`] = String(s.schema.$id);
   let code = standaloneCode(ajv, exportsMap);
-  // Ajv's ESM output still uses require() for its runtime helpers (ucs2length, formats); give ESM a require.
   code = code.replace(/^"use strict";/, '');
+  // Ajv's ESM output still calls require() for two runtime helpers. Replace them with ESM so the module needs no
+  // `node:module` and works in bundlers: code-point length is a one-liner of ours, the uri format comes from
+  // ajv-formats by a named import (Node and bundlers both resolve it from the CommonJS module).
+  code = code
+    .replaceAll('require("ajv/dist/runtime/ucs2length").default', '__ucs2length')
+    .replaceAll('require("ajv-formats/dist/formats").fullFormats', '__fullFormats');
+  const leftover = /require\("[^"]+"\)/.exec(code);
+  if (leftover) {
+    throw new Error(
+      `renderValidators: Ajv standalone code needs ${leftover[0]}, which codegen does not map to an ESM import. Either: add it to the replacements in scripts/lib/codegen.ts, or avoid the schema keyword/format that needs it.`,
+    );
+  }
   const js =
     BANNER_JS('Ajv standalone validators') +
-    "import { createRequire } from 'node:module';\n" +
-    'const require = createRequire(import.meta.url);\n' +
+    "import { fullFormats as __fullFormats } from 'ajv-formats/dist/formats.js';\n" +
+    '/** Length in Unicode code points, what JSON Schema minLength/maxLength count (surrogate pairs are one). */\n' +
+    'function __ucs2length(str) {\n  let n = 0;\n  for (const _ of str) n++;\n  return n;\n}\n' +
     code +
     '\n' +
     `export const validatorsByName = {\n${schemas.map((s) => `  ${JSON.stringify(s.name)}: validate${pascalName(s.name)},\n`).join('')}};\n`;
