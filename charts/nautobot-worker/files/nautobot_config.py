@@ -274,6 +274,16 @@ else:
 
 
 ###############################################################################
+# Celery task acknowledgement
+###############################################################################
+
+# Nautobot has no variable for Celery's task_acks_late (worker_prefetch_multiplier it reads itself, from
+# NAUTOBOT_CELERY_WORKER_PREFETCH_MULTIPLIER). The chart sets this from `celery.task_acks_late`. Late acknowledgement
+# re-runs a task whose worker died mid-run, so only turn it on when every job is idempotent.
+CELERY_TASK_ACKS_LATE = is_truthy(os.getenv("NAUTOBOT_CELERY_TASK_ACKS_LATE", "False"))
+
+
+###############################################################################
 # Plugins
 ###############################################################################
 

@@ -254,6 +254,9 @@ arg: dict ctx spec
 {{- $env = append $env (dict "name" "NAUTOBOT_DB_PORT" "value" ($v.nautobot.db.port | toString)) -}}
 {{- $env = append $env (dict "name" "NAUTOBOT_DB_NAME" "value" ($v.nautobot.db.name | toString)) -}}
 {{- $env = append $env (dict "name" "NAUTOBOT_DB_USER" "value" ($v.nautobot.db.user | toString)) -}}
+{{- if not (kindIs "invalid" $v.nautobot.db.timeout) -}}
+{{- $env = append $env (dict "name" "NAUTOBOT_DB_TIMEOUT" "value" ($v.nautobot.db.timeout | int | toString)) -}}
+{{- end -}}
 {{- $env = append $env (dict "name" "NAUTOBOT_DB_PASSWORD" "valueFrom" (dict "secretKeyRef" (dict "name" $v.nautobot.db.existingSecret "key" $v.nautobot.db.existingSecretPasswordKey))) -}}
 {{- $env = append $env (dict "name" "NAUTOBOT_REDIS_HOST" "value" ($v.nautobot.redis.host | toString)) -}}
 {{- $env = append $env (dict "name" "NAUTOBOT_REDIS_PORT" "value" ($v.nautobot.redis.port | toString)) -}}
@@ -290,6 +293,10 @@ arg: dict ctx spec
 {{- $env = append $env (dict "name" "NAUTOBOT_CELERY_HEALTH_PROBES_AS_FILES" "value" "True") -}}
 {{- $env = append $env (dict "name" "NAUTOBOT_CELERY_WORKER_HEARTBEAT_FILE" "value" "/tmp/nautobot_celery_worker_heartbeat") -}}
 {{- $env = append $env (dict "name" "NAUTOBOT_CELERY_WORKER_READINESS_FILE" "value" "/tmp/nautobot_celery_worker_ready") -}}
+{{- if eq .spec.type "celery" -}}
+{{- $env = append $env (dict "name" "NAUTOBOT_CELERY_TASK_ACKS_LATE" "value" (ternary "True" "False" (eq (toString .spec.task_acks_late) "true"))) -}}
+{{- $env = append $env (dict "name" "NAUTOBOT_CELERY_WORKER_PREFETCH_MULTIPLIER" "value" (.spec.worker_prefetch_multiplier | int | toString)) -}}
+{{- end -}}
 {{- if and (eq .spec.type "celery") $v.metrics.enabled -}}
 {{- $env = append $env (dict "name" "NAUTOBOT_CELERY_WORKER_PROMETHEUS_PORTS" "value" (.spec.metricsPort | int | toString)) -}}
 {{- end -}}

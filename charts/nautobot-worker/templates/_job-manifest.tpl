@@ -72,6 +72,11 @@ spec:
       tolerations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      {{- /* The job pod resolves the same gateway host names as the celery workers. */}}
+      {{- with ($spec.hostAliases | default $v.celery.hostAliases) }}
+      hostAliases:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       {{- with (include "nautobot-worker.trustBundleInitContainer" (dict "ctx" .ctx "spec" $spec)) }}
       initContainers:
         {{- . | nindent 8 }}

@@ -24,6 +24,16 @@ Included at the top of every template, so any render (helm template, Argo CD, he
 {{- if and $v.nautobot.superUser (eq (toString $v.nautobot.superUser.enabled) "true") -}}
 {{- fail "nautobot.superUser.enabled: users are created on the global Nautobot; a site worker cannot create one. Set it false or remove it" -}}
 {{- end -}}
+{{- range $exporter := list "nginxExporter" "uWSGIExporter" -}}
+{{- if eq (toString (dig $exporter "enabled" false ($v.metrics | default dict))) "true" -}}
+{{- fail (printf "metrics.%s.enabled: this chart runs no web server, so there is no nginx or uWSGI to export metrics from (the upstream chart's exporters sit beside the Nautobot web pod, which runs on the global cluster). Worker metrics come from metrics.enabled. Either: set metrics.%s.enabled: false, or remove it" $exporter $exporter) -}}
+{{- end -}}
+{{- end -}}
+{{- range $component := list "db" "redis" -}}
+{{- if (get (get $v.nautobot $component | default dict) "password") -}}
+{{- fail (printf "nautobot.%s.password: this chart never renders a secret value (it would land in the release, Argo CD's cache and the rendered manifests). Either: store the password in a Secret and set nautobot.%s.existingSecret (and existingSecretPasswordKey), or remove nautobot.%s.password" $component $component $component) -}}
+{{- end -}}
+{{- end -}}
 {{- if and $v.nautobot.config $v.nautobot.configCM -}}
 {{- fail "nautobot.config and nautobot.configCM: set at most one: nautobot.config is the content of nautobot_config.py for the chart's ConfigMap, nautobot.configCM names an existing ConfigMap to mount instead" -}}
 {{- end -}}
@@ -44,6 +54,9 @@ Included at the top of every template, so any render (helm template, Argo CD, he
 {{- fail (printf "mtls.trustBundle.mode: must be \"combined\", \"private-ca\" or \"system\", got %q" (toString $v.mtls.trustBundle.mode)) -}}
 {{- end -}}
 {{- end -}}
+{{- if eq (toString $v.celery.celery_health_probes_as_files) "false" -}}
+{{- fail "celery.celery_health_probes_as_files: must stay true: the chart's liveness, readiness and startup probes test the heartbeat and ready files Nautobot only writes with it (an httpGet or ping probe cannot work here). Either: remove it, or set it true" -}}
+{{- end -}}
 {{- include "nautobot-worker.validateMtlsVolumes" (dict "ctx" . "path" "celery.extraVolumes" "volumes" $v.celery.extraVolumes) -}}
 {{- include "nautobot-worker.validateMtlsVolumes" (dict "ctx" . "path" "kubernetesJobs.extraVolumes" "volumes" $v.kubernetesJobs.extraVolumes) -}}
 {{- range $name, $worker := $v.workers -}}
@@ -61,6 +74,9 @@ Included at the top of every template, so any render (helm template, Argo CD, he
 {{- fail (printf "workers.%s.type: must be \"celery\" or \"kubernetes\", got %q" $name $type) -}}
 {{- end -}}
 {{- $enabled := ternary true $worker.enabled (not (hasKey $worker "enabled")) -}}
+{{- if eq (toString $worker.celery_health_probes_as_files) "false" -}}
+{{- fail (printf "workers.%s.celery_health_probes_as_files: must stay true: the chart's liveness, readiness and startup probes test the heartbeat and ready files Nautobot only writes with it (an httpGet or ping probe cannot work here). Either: remove it, or set it true" $name) -}}
+{{- end -}}
 {{- if and (eq $name "beat") $enabled -}}
 {{- fail "workers.beat: Celery beat must not run on a site cluster: schedules are driven by the single beat on the global cluster, and a second beat would run every scheduled job twice. Set workers.beat.enabled: false or remove it" -}}
 {{- end -}}

@@ -26,6 +26,9 @@ def settings_summary(module):
         "installed_apps": module.INSTALLED_APPS,
         "understack_site": module.UNDERSTACK_SITE,
         "understack_partition": module.UNDERSTACK_PARTITION,
+        "celery_task_acks_late": module.CELERY_TASK_ACKS_LATE,
+        "celery_worker_prefetch_multiplier": module.CELERY_WORKER_PREFETCH_MULTIPLIER,
+        "db_conn_max_age": module.DATABASES["default"].get("CONN_MAX_AGE"),
     }
 
 

@@ -10,8 +10,12 @@ from conftest import CHART
 from test_docs_drift import HELM
 
 STEP5 = CHART / "tests" / "values" / "seed-step5.yaml"
-# Only a celery worker serves Prometheus metrics; everything else must be identical.
-CELERY_ONLY_ENV = {"NAUTOBOT_CELERY_WORKER_PROMETHEUS_PORTS"}
+# Only a celery worker serves Prometheus metrics and consumes a queue (acks, prefetch); the rest must be identical.
+CELERY_ONLY_ENV = {
+    "NAUTOBOT_CELERY_WORKER_PROMETHEUS_PORTS",
+    "NAUTOBOT_CELERY_TASK_ACKS_LATE",
+    "NAUTOBOT_CELERY_WORKER_PREFETCH_MULTIPLIER",
+}
 
 
 def render(*args):

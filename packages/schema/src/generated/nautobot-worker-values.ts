@@ -120,6 +120,14 @@ export interface NautobotWorkerValues {
        * Key of the password.
        */
       existingSecretPasswordKey?: string;
+      /**
+       * Seconds Django keeps a database connection for reuse (NAUTOBOT_DB_TIMEOUT, CONN_MAX_AGE). Upstream-compatible.
+       */
+      timeout?: number;
+      /**
+       * Upstream-compatible key that this chart refuses (with an explanation): secrets only by reference, use existingSecret.
+       */
+      password?: string;
     };
     /**
      * The global Redis.
@@ -149,6 +157,10 @@ export interface NautobotWorkerValues {
        * Key of the password.
        */
       existingSecretPasswordKey?: string;
+      /**
+       * Upstream-compatible key that this chart refuses (with an explanation): secrets only by reference, use existingSecret.
+       */
+      password?: string;
     };
     /**
      * Django SECRET_KEY (must equal the global instance's).
@@ -491,6 +503,29 @@ export interface NautobotWorkerValues {
     podAnnotations?: {
       [k: string]: string;
     };
+    /**
+     * Celery task_acks_late (NAUTOBOT_CELERY_TASK_ACKS_LATE): acknowledge a task only after it ran, so a task whose worker died runs again. Only for idempotent jobs. Upstream-compatible.
+     */
+    task_acks_late?: boolean;
+    /**
+     * Tasks each worker process reserves ahead (NAUTOBOT_CELERY_WORKER_PREFETCH_MULTIPLIER); 1 strands the fewest tasks on restart. Upstream-compatible.
+     */
+    worker_prefetch_multiplier?: number;
+    /**
+     * Upstream-compatible; must stay true (the chart's probes test Nautobot's heartbeat/ready files). false is refused by the chart with an explanation.
+     */
+    celery_health_probes_as_files?: boolean;
+    /**
+     * Extra /etc/hosts entries of worker and job pods (Kubernetes HostAlias).
+     */
+    hostAliases?: {
+      ip: string;
+      hostnames: string[];
+    }[];
+    /**
+     * lifecycle of the worker container (postStart/preStop). Upstream-compatible.
+     */
+    lifecycleHooks?: {};
   };
   /**
    * Workers keyed by name; null removes one.
@@ -782,6 +817,29 @@ export interface NautobotWorkerValues {
        * ServiceAccount of job pods; empty: the dedicated job ServiceAccount or the worker's.
        */
       serviceAccountName?: string;
+      /**
+       * Celery task_acks_late (NAUTOBOT_CELERY_TASK_ACKS_LATE): acknowledge a task only after it ran, so a task whose worker died runs again. Only for idempotent jobs. Upstream-compatible.
+       */
+      task_acks_late?: boolean;
+      /**
+       * Tasks each worker process reserves ahead (NAUTOBOT_CELERY_WORKER_PREFETCH_MULTIPLIER); 1 strands the fewest tasks on restart. Upstream-compatible.
+       */
+      worker_prefetch_multiplier?: number;
+      /**
+       * Upstream-compatible; must stay true (the chart's probes test Nautobot's heartbeat/ready files). false is refused by the chart with an explanation.
+       */
+      celery_health_probes_as_files?: boolean;
+      /**
+       * Extra /etc/hosts entries of worker and job pods (Kubernetes HostAlias).
+       */
+      hostAliases?: {
+        ip: string;
+        hostnames: string[];
+      }[];
+      /**
+       * lifecycle of the worker container (postStart/preStop). Upstream-compatible.
+       */
+      lifecycleHooks?: {};
     };
   };
   /**
@@ -919,6 +977,20 @@ export interface NautobotWorkerValues {
     annotations?: {
       [k: string]: string;
     };
+    /**
+     * Upstream-compatible Role switches.
+     */
+    roles?: {
+      /**
+       * The Role letting the worker ServiceAccount create Jobs.
+       */
+      jobCreator?: {
+        /**
+         * false skips the Role even when kubernetesJobs.rbac.create is true.
+         */
+        create?: boolean;
+      };
+    };
   };
   /**
    * The cluster-data ConfigMap.
@@ -987,6 +1059,24 @@ export interface NautobotWorkerValues {
         [k: string]: string;
       };
     };
+    /**
+     * Upstream-compatible; accepted only with enabled false: the nginx exporter of the upstream web pod, which runs on the global cluster. Its other keys are ignored.
+     */
+    nginxExporter?: {
+      /**
+       * Must be false; true is refused by the chart with an explanation.
+       */
+      enabled?: boolean;
+    };
+    /**
+     * Upstream-compatible; accepted only with enabled false: the uWSGI exporter of the upstream web pod, which runs on the global cluster. Its other keys are ignored.
+     */
+    uWSGIExporter?: {
+      /**
+       * Must be false; true is refused by the chart with an explanation.
+       */
+      enabled?: boolean;
+    };
   };
   /**
    * Accepted for compatibility with values written for the upstream nautobot chart: this chart never deploys Redis (site workers use the global Redis through the gateway, nautobot.redis.host). Only `enabled: false` is allowed; the chart explains a `true`.
@@ -1015,4 +1105,8 @@ export interface NautobotWorkerValues {
      */
     enabled?: boolean;
   };
+  /**
+   * Extra manifests rendered with the release, each through tpl (objects or strings). Upstream-compatible.
+   */
+  extraObjects?: ({} | string)[];
 }
