@@ -3,7 +3,7 @@
  * dependencies from the registry), then import it, validate a file and run the bin, exactly as a deploy repo would.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +115,18 @@ export { d, n };
       ],
       project,
     );
+  });
+
+  it('should ship the sources the declaration maps point at (go-to-definition) and no tests', () => {
+    const installed = path.join(scratch, 'consumer', 'node_modules', '@understack', 'schema');
+    for (const map of ['dist/index.d.ts.map', 'dist/lint.d.ts.map', 'dist/lint.js.map']) {
+      const { sources } = JSON.parse(readFileSync(path.join(installed, map), 'utf8')) as { sources: string[] };
+      for (const src of sources) {
+        expect(existsSync(path.resolve(path.dirname(path.join(installed, map)), src)), `${map} -> ${src}`).toBe(true);
+      }
+    }
+    expect(existsSync(path.join(installed, 'src', 'lint.test.ts'))).toBe(false);
+    expect(existsSync(path.join(installed, 'src', 'model.test.ts'))).toBe(false);
   });
 
   it('should run the understack-lint bin when installed', () => {
