@@ -5,24 +5,24 @@ Included at the top of every template, so any render (helm template, Argo CD, he
 {{- define "nautobot-worker.validate" -}}
 {{- $v := .Values -}}
 {{- if not $v.understack.site -}}
-{{- fail "understack.site: required: the site name names the default worker's Celery queue and goes into every Celery node name. Set it (Argo CD passes it from the site's deploy.yaml), e.g. --set understack.site=rax-dev-iad3" -}}
+{{- fail "understack.site: required: the site name names the default worker's Celery queue and goes into every Celery node name. Either: set it in the site's deploy.yaml (Argo CD passes it inline), or pass it by hand, e.g. --set understack.site=rax-dev-iad3" -}}
 {{- end -}}
 {{- if not $v.nautobot.db.host -}}
-{{- fail "nautobot.db.host: required: the SNI host name of the global PostgreSQL route on the Envoy Gateway, e.g. nautobot-db.dev.undercloud.example.net" -}}
+{{- fail "nautobot.db.host: required: the worker reaches the global PostgreSQL only through the Envoy Gateway, which routes on this SNI host name. Either: set nautobot.db.host to the fqdn of the PostgreSQL route in envoy-configs, e.g. nautobot-db.dev.undercloud.example.net" -}}
 {{- end -}}
 {{- if not $v.nautobot.redis.host -}}
-{{- fail "nautobot.redis.host: required: the SNI host name of the global Redis route on the Envoy Gateway, e.g. nautobot-redis.dev.undercloud.example.net" -}}
+{{- fail "nautobot.redis.host: required: the worker reaches the global Redis only through the Envoy Gateway, which routes on this SNI host name. Either: set nautobot.redis.host to the fqdn of the Redis route in envoy-configs, e.g. nautobot-redis.dev.undercloud.example.net" -}}
 {{- end -}}
 {{- range $component := list "redis" "postgresql" "ingress" -}}
 {{- if and (hasKey $v $component) (eq (toString (get (get $v $component | default dict) "enabled")) "true") -}}
-{{- fail (printf "%s.enabled: this chart never deploys it: site workers reach the global cluster's services through the gateway (nautobot.db.host, nautobot.redis.host) and serve no HTTP. Set %s.enabled: false or remove it" $component $component) -}}
+{{- fail (printf "%s.enabled: this chart never deploys it: site workers reach the global cluster's services through the gateway (nautobot.db.host, nautobot.redis.host) and serve no HTTP. Either: set %s.enabled: false, or remove it" $component $component) -}}
 {{- end -}}
 {{- end -}}
 {{- if or (eq (toString $v.nautobot.enabled) "true") (gt (int ($v.nautobot.replicaCount | default 0)) 0) -}}
-{{- fail "nautobot.enabled / nautobot.replicaCount: the Nautobot web server runs on the global cluster only; this chart deploys workers. Set nautobot.enabled: false and nautobot.replicaCount: 0, or remove them" -}}
+{{- fail "nautobot.enabled / nautobot.replicaCount: the Nautobot web server runs on the global cluster only; this chart deploys workers. Either: set nautobot.enabled: false and nautobot.replicaCount: 0, or remove them" -}}
 {{- end -}}
 {{- if and $v.nautobot.superUser (eq (toString $v.nautobot.superUser.enabled) "true") -}}
-{{- fail "nautobot.superUser.enabled: users are created on the global Nautobot; a site worker cannot create one. Set it false or remove it" -}}
+{{- fail "nautobot.superUser.enabled: users are created on the global Nautobot; a site worker cannot create one. Either: set nautobot.superUser.enabled: false, or remove it" -}}
 {{- end -}}
 {{- range $exporter := list "nginxExporter" "uWSGIExporter" -}}
 {{- if eq (toString (dig $exporter "enabled" false ($v.metrics | default dict))) "true" -}}
@@ -35,23 +35,23 @@ Included at the top of every template, so any render (helm template, Argo CD, he
 {{- end -}}
 {{- end -}}
 {{- if and $v.nautobot.config $v.nautobot.configCM -}}
-{{- fail "nautobot.config and nautobot.configCM: set at most one: nautobot.config is the content of nautobot_config.py for the chart's ConfigMap, nautobot.configCM names an existing ConfigMap to mount instead" -}}
+{{- fail "nautobot.config and nautobot.configCM: both are set, but only one nautobot_config.py can be mounted: nautobot.config is the content for the chart's ConfigMap, nautobot.configCM names an existing ConfigMap to mount instead. Either: remove nautobot.configCM to use the content, or remove nautobot.config to mount the existing ConfigMap" -}}
 {{- end -}}
 {{- if $v.mtls.enabled -}}
 {{- if ne (toString $v.mtls.defaultMode) "256" -}}
-{{- fail (printf "mtls.defaultMode: must be 256 (decimal for octal 0400, owner read-only), got %v. Kubernetes reads defaultMode as a decimal number: 400 means octal 0620 (group-writable), which libpq refuses for a private key, and only an unquoted YAML 0400 is octal. Write 256." $v.mtls.defaultMode) -}}
+{{- fail (printf "mtls.defaultMode: must be 256 (decimal for octal 0400, owner read-only), got %v. Kubernetes reads defaultMode as a decimal number: 400 means octal 0620 (group-writable), which libpq refuses for a private key, and only an unquoted YAML 0400 is octal. Either: write mtls.defaultMode: 256, or remove it (256 is the default)" $v.mtls.defaultMode) -}}
 {{- end -}}
 {{- if ne (toString $v.nautobot.redis.ssl) "true" -}}
 {{- fail "nautobot.redis.ssl: must be true when mtls.enabled is true: the client certificate is only presented over TLS, and Redis with tls-auth-clients refuses anything else. Either: set nautobot.redis.ssl: true, or set mtls.enabled: false" -}}
 {{- end -}}
 {{- if not (has (toString $v.mtls.dbSslMode) (list "verify-ca" "verify-full" "require")) -}}
-{{- fail (printf "mtls.dbSslMode: must be \"verify-ca\", \"verify-full\" or \"require\", got %q" (toString $v.mtls.dbSslMode)) -}}
+{{- fail (printf "mtls.dbSslMode: must be \"verify-ca\", \"verify-full\" or \"require\", got %q. Either: set verify-ca (the default: presents the client certificate pg_hba cert requires and checks the server against ca.crt), verify-full (also checks the host name), or require (encrypts only; pg_hba cert then rejects the worker)" (toString $v.mtls.dbSslMode)) -}}
 {{- end -}}
 {{- if not (has (toString $v.mtls.dbSslNegotiation) (list "direct" "postgres" "")) -}}
-{{- fail (printf "mtls.dbSslNegotiation: must be \"direct\" (TLS passthrough gateway, libpq >= 17) or \"postgres\", got %q" (toString $v.mtls.dbSslNegotiation)) -}}
+{{- fail (printf "mtls.dbSslNegotiation: must be \"direct\", \"postgres\" or \"\", got %q. Either: set direct (the default; required behind the TLS-passthrough gateway, libpq >= 17), postgres (the classic SSLRequest, for a database reached without the gateway), or \"\" to leave NAUTOBOT_DB_SSLNEGOTIATION unset" (toString $v.mtls.dbSslNegotiation)) -}}
 {{- end -}}
 {{- if not (has (toString $v.mtls.trustBundle.mode) (list "combined" "private-ca" "system")) -}}
-{{- fail (printf "mtls.trustBundle.mode: must be \"combined\", \"private-ca\" or \"system\", got %q" (toString $v.mtls.trustBundle.mode)) -}}
+{{- fail (printf "mtls.trustBundle.mode: must be \"combined\", \"private-ca\" or \"system\", got %q. Either: set combined (the default: system CAs plus the mTLS CA, so jobs reach public and private HTTPS), private-ca (only ca.crt, the original site guide; public HTTPS fails), or system (the image's CAs only)" (toString $v.mtls.trustBundle.mode)) -}}
 {{- end -}}
 {{- end -}}
 {{- if eq (toString $v.celery.celery_health_probes_as_files) "false" -}}
@@ -67,18 +67,18 @@ Included at the top of every template, so any render (helm template, Argo CD, he
 {{- range $name, $worker := $v.workers -}}
 {{- if and $worker (kindIs "map" $worker) -}}
 {{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" $name) -}}
-{{- fail (printf "workers.%s: the name must be lower-case letters, digits and '-' (it names Kubernetes objects and, for kubernetes workers, the job queue folder)" $name) -}}
+{{- fail (printf "workers.%s: the name must be lower-case letters, digits and '-', starting and ending with a letter or digit: it names Kubernetes objects and, for kubernetes workers, the job queue folder. Either: rename the entry (e.g. %s), or remove it" $name (regexReplaceAll "[^a-z0-9-]+" (lower $name) "-" | trimAll "-")) -}}
 {{- end -}}
 {{- $type := toString ($worker.type | default "celery") -}}
 {{- if not (has $type (list "celery" "kubernetes")) -}}
-{{- fail (printf "workers.%s.type: must be \"celery\" or \"kubernetes\", got %q" $name $type) -}}
+{{- fail (printf "workers.%s.type: must be \"celery\" or \"kubernetes\", got %q. Either: set type: celery (a Deployment consuming taskQueues), or type: kubernetes (a Kubernetes job-queue manifest named after the worker)" $name $type) -}}
 {{- end -}}
 {{- $enabled := ternary true $worker.enabled (not (hasKey $worker "enabled")) -}}
 {{- if eq (toString $worker.celery_health_probes_as_files) "false" -}}
 {{- fail (printf "workers.%s.celery_health_probes_as_files: must stay true: the chart's liveness, readiness and startup probes test the heartbeat and ready files Nautobot only writes with it (an httpGet or ping probe cannot work here). Either: remove it, or set it true" $name) -}}
 {{- end -}}
 {{- if and (eq $name "beat") $enabled -}}
-{{- fail "workers.beat: Celery beat must not run on a site cluster: schedules are driven by the single beat on the global cluster, and a second beat would run every scheduled job twice. Set workers.beat.enabled: false or remove it" -}}
+{{- fail "workers.beat: Celery beat must not run on a site cluster: schedules are driven by the single beat on the global cluster, and a second beat would run every scheduled job twice. Either: set workers.beat.enabled: false, or remove workers.beat" -}}
 {{- end -}}
 {{- /* Non-empty, not hasKey: values.yaml gives workers.default taskQueues: "", which must not trip this. */ -}}
 {{- if and $enabled (eq $type "kubernetes") $worker.taskQueues -}}
@@ -101,11 +101,11 @@ which deploys this chart, never shows NOTES. */ -}}
 {{- end -}}
 {{- range $name, $spec := $workers -}}
 {{- if and $spec.autoscaling $spec.autoscaling.enabled (gt (int $spec.autoscaling.minReplicas) (int $spec.autoscaling.maxReplicas)) -}}
-{{- fail (printf "workers.%s.autoscaling: minReplicas (%v) is greater than maxReplicas (%v)" $name $spec.autoscaling.minReplicas $spec.autoscaling.maxReplicas) -}}
+{{- fail (printf "workers.%s.autoscaling: minReplicas (%v) is greater than maxReplicas (%v), so the HorizontalPodAutoscaler would be rejected. Either: lower minReplicas, or raise maxReplicas (in workers.%s.autoscaling, or celery.autoscaling for every worker)" $name $spec.autoscaling.minReplicas $spec.autoscaling.maxReplicas $name) -}}
 {{- end -}}
 {{- range $spec.queues -}}
 {{- if not (regexMatch "^[A-Za-z0-9][-A-Za-z0-9_.]*$" (toString .)) -}}
-{{- fail (printf "workers.%s.taskQueues: %q is not a valid queue name (letters, digits, '-', '_', '.')" $name (toString .)) -}}
+{{- fail (printf "workers.%s.taskQueues: %q is not a valid queue name: Celery queue names here are letters, digits, '-', '_' and '.', starting with a letter or digit. Either: rename the queue (it must equal the Nautobot job queue's name), or separate several queues with commas or give a list" $name (toString .)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
