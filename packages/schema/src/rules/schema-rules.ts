@@ -2,7 +2,7 @@
  * Schema validation of every file the system defines a shape for, with unknown keys reported separately (and with a
  * "did you mean" suggestion) because a misspelt key is silently ignored by Helm: the component just never deploys.
  */
-import { get, isObj, k8sObjects, str, WORKER_DIR } from '../model.js';
+import { get, isObj, str, WORKER_DIR } from '../model.js';
 import type { Cluster } from '../repo.js';
 import type { JsonPath, YamlSource } from '../source.js';
 import { didYouMean } from '../suggest.js';
@@ -51,7 +51,7 @@ export function schemaTargets(ctx: RuleContext, cluster: Cluster): SchemaTarget[
   add('envoy-configs-values', file('envoy-configs/values.yaml'));
   add('nautobot-mtls-values', file('nautobot-mtls/values.yaml'));
   const secretName = ctx.worker(cluster)?.secretName ?? ctx.options.workerChart.secretName;
-  for (const o of k8sObjects(cluster)) {
+  for (const o of ctx.objects(cluster)) {
     if (o.kind === 'ExternalSecret' && cluster.isSite && externalSecretTarget(o.obj) === secretName) {
       add('mtls-external-secret', o.source, o.doc);
     }
@@ -62,9 +62,23 @@ export function schemaTargets(ctx: RuleContext, cluster: Cluster): SchemaTarget[
   return out;
 }
 
+/** Validation results per parsed source (sources are new on every lint run): schema/invalid and schema/unknown-key share one validation. */
+const issueCache = new WeakMap<YamlSource, Map<string, SchemaIssue[]>>();
+
 function issuesFor(t: SchemaTarget): SchemaIssue[] {
-  const r = validators[t.schema]!(t.value);
-  return r.ok ? [] : r.issues;
+  let bySource = issueCache.get(t.source);
+  if (!bySource) {
+    bySource = new Map();
+    issueCache.set(t.source, bySource);
+  }
+  const key = `${t.schema}#${t.doc}`;
+  let issues = bySource.get(key);
+  if (!issues) {
+    const r = validators[t.schema]!(t.value);
+    issues = r.ok ? [] : r.issues;
+    bySource.set(key, issues);
+  }
+  return issues;
 }
 
 export const schemaInvalid = defineRule({
