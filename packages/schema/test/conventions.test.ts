@@ -89,6 +89,25 @@ describe('schema annotations', () => {
     expect(typeof s.schema.markdownDescription, `${name}: root markdownDescription`).toBe('string');
     expect(Array.isArray(s.schema.examples), `${name}: root examples`).toBe(true);
   });
+
+  it.each([...MARKDOWN_REQUIRED])('should give every property of %s a default, examples or a const', (name) => {
+    const s = schemas.find((x) => x.name === name)!;
+    const missing = properties(s.schema)
+      .filter(([, n]) => !('default' in n) && !('examples' in n) && !('const' in n) && typeof n.$ref !== 'string')
+      .map(([p]) => p);
+    expect(missing, `${name}.schema.json: add "default" (the chart's value) or "examples"`).toEqual([]);
+  });
+
+  it.each(schemas.filter((s) => Array.isArray(s.schema.examples)).map((s) => [s.name] as const))(
+    'should accept its own root examples in %s',
+    (name) => {
+      const s = schemas.find((x) => x.name === name)!;
+      for (const example of s.schema.examples as unknown[]) {
+        const r = validators[name]!(example);
+        expect(r.issues, `${name}: a root example fails its own schema`).toEqual([]);
+      }
+    },
+  );
 });
 
 describe('chart values schemas defaults', () => {
