@@ -77,7 +77,7 @@ function renameSite(dir: string, site: string, partition: string): void {
  * The realistic workload: `<root>/deploy` is examples/deploy with its global cluster (global-1, every app of the
  * real argocd-understack chart, vendored stand-in upstream charts) and N sites cloned from site-iad3 (the real
  * nautobot-worker chart + its Kustomize overlay with five ExternalSecrets, external-secrets). The charts are this
- * repository's own (`charts/argocd-understack`, `charts/nautobot-worker`, ...), used in place.
+ * repository's own (`charts/argocd-understack`, `charts/nautobot-worker`, ...), copied once at the start.
  */
 export function buildExampleRepo(root: string, sites: number): { understack: string; deploy: string } {
   const deploy = join(root, 'deploy');
@@ -90,7 +90,14 @@ export function buildExampleRepo(root: string, sites: number): { understack: str
     cpSync(join(EXAMPLE, TEMPLATE_SITE), join(deploy, site), { recursive: true });
     renameSite(join(deploy, site), site, `p${String(i).padStart(3, '0')}`);
   }
-  return { understack: UNDERSTACK_ROOT, deploy };
+  // A snapshot of this repository's charts: the shared checkout may change while the benchmark runs, and (a) and
+  // (b) must render the same inputs.
+  const understack = join(root, 'understack');
+  cpSync(join(UNDERSTACK_ROOT, 'charts'), join(understack, 'charts'), {
+    recursive: true,
+    filter: (src) => !/\/(node_modules|\.turbo)$/.test(src),
+  });
+  return { understack, deploy };
 }
 
 /** Changes one site's values (d): the worker image tag of the example values file. */

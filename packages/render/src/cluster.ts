@@ -14,7 +14,7 @@ import {
   type RenderOptions,
   renderApplicationWith,
 } from './application.js';
-import { asRenderError, RenderError } from './errors.js';
+import { asRenderError, RenderError, UsageError } from './errors.js';
 import { type ClusterFacts, readRenderConfig } from './repos.js';
 import { understackRoot } from './tools.js';
 import type { Application, K8sObject } from './types.js';
@@ -269,7 +269,7 @@ export async function renderDeployRepoWith(
   const wanted = opts.clusters && opts.clusters.length > 0 ? opts.clusters : all;
   for (const c of wanted) {
     if (!all.includes(c)) {
-      throw new RenderError(
+      throw new UsageError(
         'E_CLUSTER',
         `cluster ${c} not found in ${dir}`,
         `Either: pick one of ${all.join(', ') || '(none)'}, or create ${c}/deploy.yaml.`,

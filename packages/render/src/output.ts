@@ -17,6 +17,11 @@ export function objectsFor(result: ApplicationResult, mode: RenderMode): K8sObje
   return [...result.target.resources, ...result.target.hooks.map((h) => h.object)];
 }
 
+/** A cluster or app name as the folder name the output tree uses. */
+export function pathSegment(s: string): string {
+  return safe(s);
+}
+
 function safe(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]/g, '_');
 }
@@ -42,21 +47,29 @@ export function* appResults(
  * Files (relative path -> YAML) for a render: one file per resource. With a cache, an app whose objects are
  * unchanged reuses its serialised YAML (keyed by the hash of the objects' JSON).
  */
-export function renderFiles(r: DeployRepoResult, mode: RenderMode, cache?: OutputCache): Map<string, string> {
+export function renderFiles(
+  r: DeployRepoResult,
+  mode: RenderMode,
+  cache?: OutputCache,
+  format: 'yaml' | 'json' = 'yaml',
+): Map<string, string> {
   const files = new Map<string, string>();
   for (const { cluster, app, result } of appResults(r)) {
     const objs = objectsFor(result, mode);
-    const key = cache ? sha256(JSON.stringify(objs)) : '';
-    let yamls = cache ? cache.getJson<string[]>('yaml', key) : undefined;
+    let yamls: string[] | undefined;
+    if (format === 'json') yamls = objs.map((o) => `${JSON.stringify(sortKeys(o), null, 2)}\n`);
+    const key = cache && !yamls ? sha256(JSON.stringify(objs)) : '';
+    yamls ??= cache ? cache.getJson<string[]>('yaml', key) : undefined;
     if (!yamls) {
       yamls = objs.map((o) => toYaml(o));
       cache?.setJson('yaml', key, yamls);
     }
     const hooks = new Set(mode === 'target' ? result.target.hooks.map((h) => h.object) : []);
     objs.forEach((obj, i) => {
-      const base = join(safe(cluster), safe(app), hooks.has(obj) ? 'hooks' : '', resourceFileName(obj));
+      const name = resourceFileName(obj).replace(/\.yaml$/, `.${format}`);
+      const base = join(safe(cluster), safe(app), hooks.has(obj) ? 'hooks' : '', name);
       let path = base;
-      for (let n = 2; files.has(path); n++) path = base.replace(/\.yaml$/, `.${n}.yaml`);
+      for (let n = 2; files.has(path); n++) path = base.replace(/\.(yaml|json)$/, `.${n}.$1`);
       files.set(path, yamls[i]!);
     });
   }

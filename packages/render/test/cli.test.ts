@@ -84,6 +84,28 @@ describe(main, () => {
     ).toBe(true);
   });
 
+  it('should write one .json file per resource when --format json is given with --out', async () => {
+    const out = join(tempDir(), 'out');
+    const r = await cli([
+      deployCopy(),
+      '--understack',
+      UNDERSTACK,
+      '--no-cache',
+      '-q',
+      '--out',
+      out,
+      '--format',
+      'json',
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const site = join(out, 'site-a', 'site-a-nautobot-worker');
+    const names = readdirSync(site).sort();
+    expect(names).toContain('Deployment.apps_nautobot_nautobot-worker.json');
+    expect(names.every((n) => n.endsWith('.json'))).toBe(true);
+    const dep = JSON.parse(readFileSync(join(site, 'Deployment.apps_nautobot_nautobot-worker.json'), 'utf8'));
+    expect(dep).toMatchObject({ kind: 'Deployment', metadata: { name: 'nautobot-worker', namespace: 'nautobot' } });
+  });
+
   it('should update its own --out folder in place and refuse a folder it did not write', async () => {
     const d = deployCopy();
     const out = join(tempDir(), 'out');
@@ -121,9 +143,9 @@ describe(main, () => {
     expect(r.stderr).toMatch(/site-a\/deploy\.yaml:\d+:\d+: invalid YAML/);
   });
 
-  it('should name the clusters that exist when --cluster is unknown', async () => {
+  it('should exit 2 (usage) and name the clusters that exist when --cluster is unknown', async () => {
     const r = await cli([deployCopy(), '--understack', UNDERSTACK, '-c', 'nope']);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('cluster nope not found');
     expect(r.stderr).toContain('global-1, site-a, site-b');
   });
@@ -236,6 +258,22 @@ describe(main, () => {
     ]);
     // worktrees are cleaned up
     expect(execFileSync('git', ['-C', root, 'worktree', 'list']).toString().trim().split('\n')).toHaveLength(1);
+    // An app that fails on one side is listed as not compared, never as all-removed.
+    writeFileSync(join(root, 'deploy', 'site-a', 'nautobot-worker', 'values.yaml'), 'queue: [broken\n');
+    const broken = await cli([
+      'diff',
+      join(root, 'deploy'),
+      '--base',
+      'HEAD',
+      '--understack',
+      join(root, 'understack'),
+      '--no-cache',
+    ]);
+    expect(broken.exitCode).toBe(1);
+    expect(broken.stdout).toContain('=== site-a/site-a-nautobot-worker: not compared, failed to render on head');
+    expect(broken.stdout).not.toContain('removed, 0 changed');
+    expect(broken.stdout).toContain('No differences.');
+    expect(broken.stderr).toContain('error (head): cluster site-a, application site-a-nautobot-worker');
     mkdirSync(join(root, 'x'), { recursive: true });
   });
 });

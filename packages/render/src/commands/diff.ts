@@ -8,7 +8,7 @@ import { OutputCache } from '../cache.js';
 import { contextFor, type DeployRepoResult, renderDeployRepoWith } from '../cluster.js';
 import { diffRenders } from '../diff.js';
 import { formatError, RenderError, UsageError } from '../errors.js';
-import { renderFiles } from '../output.js';
+import { pathSegment, renderFiles } from '../output.js';
 import { onInterrupt, Session } from '../session.js';
 import { understackRoot } from '../tools.js';
 import { commonHelp, commonOptions, progressReporter, toRenderOptions } from './options.js';
@@ -121,6 +121,15 @@ export async function diffCommand(argv: string[]): Promise<number> {
     const [base, head] = [await side(baseRoot), await side(headRoot)];
     progress.end();
     let failed = false;
+    // An app (or cluster) that failed on either side is not compared: its resources would otherwise show as
+    // removed or added. It is listed as failed instead.
+    const notCompared = new Map<string, { cluster: string; app: string; side: string[] }>();
+    const skip = (cluster: string, app: string, side: string) => {
+      const key = `${pathSegment(cluster)}/${app === '*' ? '' : `${pathSegment(app)}/`}`;
+      const e = notCompared.get(key) ?? { cluster, app, side: [] };
+      e.side.push(side);
+      notCompared.set(key, e);
+    };
     for (const [label, r] of [
       ['base', base],
       ['head', head],
@@ -128,20 +137,25 @@ export async function diffCommand(argv: string[]): Promise<number> {
       for (const c of r.clusters) {
         if (c.error) {
           failed = true;
+          skip(c.cluster, '*', label);
           process.stderr.write(`error (${label}): ${formatError(c.error)}\n`);
         }
         for (const a of c.apps) {
           if (a.error) {
             failed = true;
+            skip(c.cluster, a.name, label);
             process.stderr.write(`error (${label}): ${formatError(a.error)}\n`);
           }
         }
       }
     }
-    const d = diffRenders(renderFiles(base, opts.mode), renderFiles(head, opts.mode));
+    const compared = (files: Map<string, string>) =>
+      new Map([...files].filter(([p]) => ![...notCompared.keys()].some((k) => p.startsWith(k))));
+    const d = diffRenders(compared(renderFiles(base, opts.mode)), compared(renderFiles(head, opts.mode)));
+    const failedApps = [...notCompared.values()].map((f) => ({ cluster: f.cluster, app: f.app, failedOn: f.side }));
     if (v.json) {
       process.stdout.write(
-        `${JSON.stringify({ base: v.base, head: v.head ?? 'working tree', ok: !failed, totals: d.totals, apps: d.apps }, null, 2)}\n`,
+        `${JSON.stringify({ base: v.base, head: v.head ?? 'working tree', ok: !failed, totals: d.totals, apps: d.apps, failed: failedApps }, null, 2)}\n`,
       );
     } else {
       for (const a of d.apps) {
@@ -150,6 +164,11 @@ export async function diffCommand(argv: string[]): Promise<number> {
         );
         if (v.stat) continue;
         for (const [p, patch] of d.patches) if (p.startsWith(`${a.cluster}/${a.app}/`)) process.stdout.write(patch);
+      }
+      for (const f of failedApps) {
+        process.stdout.write(
+          `=== ${f.cluster}/${f.app === '*' ? '(cluster)' : f.app}: not compared, failed to render on ${f.failedOn.join(' and ')}\n`,
+        );
       }
       const t = d.totals;
       process.stdout.write(

@@ -22,7 +22,7 @@ of the emulated Argo CD release.
 Output:
       --out <dir>                write <dir>/<cluster>/<app>/<Kind>[.<group>]_[<ns>_]<name>.yaml (the folder is
                                  replaced atomically); the cluster's root render is <dir>/<cluster>/app-of-apps/
-      --format yaml|json         stream format on stdout when --out is not given (default yaml)
+      --format yaml|json         output format: the stdout stream, or each file of the --out tree (default yaml)
       --record <file>            write every tool command with its raw (unmasked!) output to <file> as JSON
                                  (used by the benchmark to replay the exact commands)
 
@@ -81,7 +81,8 @@ export async function renderCommand(argv: string[]): Promise<number> {
         for (const w of a.result?.warnings ?? []) process.stderr.write(`warning: ${c.cluster}/${a.name}: ${w}\n`);
       }
     }
-    if (v.out) writeTree(v.out, renderFiles(result, opts.mode, ctx.session.cache));
+    // --format applies to the tree too: one <resource>.json file per resource instead of .yaml.
+    if (v.out) writeTree(v.out, renderFiles(result, opts.mode, ctx.session.cache, format));
     const summary = summarize(result, opts.mode, {
       argocdVersion: ctx.tools.argocdVersion,
       durationMs: performance.now() - started,
