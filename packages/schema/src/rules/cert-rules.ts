@@ -41,8 +41,10 @@ function certReporter(ctx: RuleContext) {
       const g = groups.get(key);
       if (g) g.certs.push(o);
       else {
-        const where = o.origin === 'manifest' ? '' : ` (${o.definedIn})`;
-        groups.set(key, { at, certs: [o], message, hint: `${hint(o.field(specPath))}${where}` });
+        const text = hint(o.field(specPath));
+        // A chart value is fixed in the values file: say which one (the finding may point at deploy.yaml).
+        const full = o.origin === 'manifest' ? text : `${text.replace(/\.$/, '')} in ${o.definedIn}.`;
+        groups.set(key, { at, certs: [o], message, hint: full });
       }
     },
     flush() {
