@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { timeouts } from './timeouts.js';
 
 export type DockerProbe = { ok: true; endpoint: string } | { ok: false; reason: string };
 
@@ -24,7 +25,10 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): {
 }
 
 /** Pings the Docker engine; never throws. */
-export function probeDocker(env: NodeJS.ProcessEnv = process.env, timeoutMs = 3000): Promise<DockerProbe> {
+export function probeDocker(
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs: number = timeouts.dockerPing,
+): Promise<DockerProbe> {
   const ep = dockerEndpoint(env);
   if (ep.socketPath && !existsSync(ep.socketPath))
     return Promise.resolve({

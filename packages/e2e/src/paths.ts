@@ -37,3 +37,8 @@ export function systemBin(name: string): string {
   for (const d of ['/usr/bin', '/usr/sbin', '/bin', '/sbin']) if (existsSync(join(d, name))) return join(d, name);
   throw new Error(`${name} not found.\nEither: run \`bash scripts/setup.sh\` (installs redis-server and iproute2)`);
 }
+
+/** Where failure artifacts go: `$UNDERSTACK_E2E_ARTIFACTS`, else `<repo>/.out/e2e-artifacts`. */
+export function artifactsRoot(): string {
+  return process.env.UNDERSTACK_E2E_ARTIFACTS || join(root(), '.out', 'e2e-artifacts');
+}

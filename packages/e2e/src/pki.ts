@@ -71,6 +71,8 @@ export const pkiNames = {
   clientOtherCa: 'client-other-ca',
   clientWrongCn: 'client-wrong-cn',
   clientExpired: 'client-expired',
+  /** A second CA (a CA rotation): the rotated client certificate chains to it, so a server can tell old from new. */
+  rotationCa: 'mtls-ca-key-pair-next',
   clientRotated: 'nautobot-mtls-client-rotated',
   postgresWrongCa: 'postgres-server-wrong-ca',
   redisWrongCa: 'redis-server-wrong-ca',
@@ -99,7 +101,8 @@ export function standardCerts(extraServerNames: string[] = []): CertSpec[] {
     { name: n.redis, cn: 'nautobot-redis-master', issuer: n.ca, dns: [...redisNames, ...extraServerNames], ...server },
     { name: n.replication, cn: 'streaming_replica', issuer: n.ca, usages: ['client auth'], days: 365 },
     { name: n.client, issuer: n.ca, ...client },
-    { name: n.clientRotated, issuer: n.ca, ...client },
+    { name: n.rotationCa, cn: 'understack-mtls-ca-next', issuer: 'self', ca: true, days: 3650, curve: 'P-384' },
+    { name: n.clientRotated, issuer: n.rotationCa, ...client },
     { name: n.clientOtherCa, issuer: n.otherCa, ...client },
     { name: n.clientWrongCn, issuer: n.ca, ...client, cn: 'not-app' },
     { name: n.clientExpired, issuer: n.ca, ...client, notBeforeDays: -30, days: 10 },

@@ -102,14 +102,14 @@ export async function runScenario(tier: Tier, cases: readonly Case[], opts: RunO
       let r: CaseResult;
       try {
         const o = await c.run(tier);
-        const m = mismatch(c, o);
+        const m = o.skipped === undefined ? mismatch(c, o) : undefined;
         r = {
           id: c.id,
           group: c.group,
           title: c.title,
-          status: m ? 'failed' : 'passed',
+          status: o.skipped !== undefined ? 'skipped' : m ? 'failed' : 'passed',
           ms: Date.now() - s,
-          message: m,
+          message: o.skipped ?? m,
           error: o.error,
           detail: o.detail,
         };

@@ -65,8 +65,11 @@ export interface Tier {
   /** Everything a global server has logged so far in this run (append-only: slice by a previous length). */
   serverLog(component: Component): Promise<string>;
 
-  /** Faults. */
-  restart(component: Component): Promise<void>;
+  /**
+   * Faults. Stops a server and starts it again; `whileDown` runs between the two (e.g. enqueue jobs while the gateway is
+   * down, or restart another server meanwhile). Only the process tier implements `whileDown`; the others refuse it.
+   */
+  restart(component: Component, whileDown?: () => Promise<void>): Promise<void>;
   /** Cuts the site<->global link for `ms`, then restores it. */
   cutLink(ms: number): Promise<void>;
   /**

@@ -4,6 +4,7 @@
  * cases must hold.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { faultCases } from '../src/cases/faults.js';
 import { transportCases } from '../src/cases/transport.js';
 import { mismatch } from '../src/cases/types.js';
 import { ProcessTier } from '../src/process/tier.js';
@@ -35,6 +36,14 @@ describe('transport cases on the loopback fallback (process tier)', () => {
       'nautobot-db.understack.example': '127.0.0.1',
       'nautobot-redis.understack.example': '127.0.0.1',
     });
+  });
+
+  it('should report the 30 s link cut as skipped with its reason on loopback, never as failed or passed', async () => {
+    const c = faultCases.find((x) => x.id === 'fault-cut-link-30s')!;
+    const o = await c.run(tier);
+    expect(o.skipped).toMatch(
+      /^cutting the site<->global link needs the site in its own network namespace; this run shares loopback \(loopback requested\)\. Run as root with iproute2; E2E_ISOLATION=netns makes their absence an error$/,
+    );
   });
 
   for (const c of transportCases.filter((x) => ids.includes(x.id))) {

@@ -142,6 +142,17 @@ describe(mapPod, () => {
       },
       /2 containers; the process tier runs one/,
     ],
+    [
+      'an envFrom secretRef the harness does not provide',
+      (o: K8sObject[], i: PodInputs) => {
+        const c = structuredClone(o);
+        const d = findDeployment(c) as { spec: { template: { spec: { containers: { envFrom?: object[] }[] } } } };
+        const main = d.spec.template.spec.containers[0]!;
+        main.envFrom = [...(main.envFrom ?? []), { secretRef: { name: 'nautobot-extra' } }];
+        return [c, i];
+      },
+      /container \S+ envFrom\[\d+\]: secretRef nautobot-extra is not provided by the harness \(it provides nautobot-db, nautobot-redis, nautobot-django\)/,
+    ],
   ] as const)('should refuse with a clear error when the pod has %s', (_what, change, error) => {
     const [o, i] = change(objects, { ...inputs, root: join(dir, `pod-${Math.random()}`) }) as [K8sObject[], PodInputs];
     expect(() => mapPod(o, findDeployment(o), i)).toThrow(PodMappingError);

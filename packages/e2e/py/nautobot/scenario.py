@@ -6,6 +6,7 @@ Usage: python scenario.py prepare <queue>          -> creates the user, the JobQ
        python scenario.py runs                     -> prints every recorded execution
        python scenario.py check                    -> connects to the database, the cache and the broker once
        python scenario.py latency <q1,q2> <n>      -> task round trips (enqueue -> SUCCESS) per queue, alternating
+       python scenario.py settings <queue>         -> the Celery settings that decide redelivery, and the queue's Redis keys
 Prints one JSON object. Never prints secrets.
 """
 
@@ -107,6 +108,29 @@ def runs():
         return {"runs": [dict(zip(("job_result_id", "token", "hostname", "site", "pid"), row)) for row in cursor.fetchall()]}
 
 
+def settings(queue):
+    """The Celery/kombu settings this environment's worker runs with that decide what happens to queued and started
+    messages across a broker or database outage, and the Redis keys (one per priority step) holding the queue."""
+    from nautobot.core.celery import app  # noqa: PLC0415
+
+    conf = app.conf
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=0)
+        channel = conn.default_channel
+        keys = [channel._q_for_pri(queue, pri) for pri in channel.priority_steps]  # noqa: SLF001
+        return {
+            "task_acks_late": conf.task_acks_late,
+            "task_reject_on_worker_lost": conf.task_reject_on_worker_lost,
+            "task_acks_on_failure_or_timeout": conf.task_acks_on_failure_or_timeout,
+            "worker_prefetch_multiplier": conf.worker_prefetch_multiplier,
+            "broker_transport_options": dict(conf.broker_transport_options or {}),
+            # kombu's effective value (its default, 1 h, unless broker_transport_options sets one)
+            "visibility_timeout": channel.visibility_timeout,
+            "broker_db": int(conn.virtual_host or 0),
+            "queue_keys": keys,
+        }
+
+
 def _verify_mode(value):
     """ssl.CERT_* as its name (kombu passes the int)."""
     import ssl  # noqa: PLC0415
@@ -159,7 +183,14 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     try:
         nautobot.setup()
-        res = {"prepare": prepare, "enqueue": enqueue, "runs": runs, "check": check, "latency": latency}.get(cmd)
+        res = {
+            "prepare": prepare,
+            "enqueue": enqueue,
+            "runs": runs,
+            "check": check,
+            "latency": latency,
+            "settings": settings,
+        }.get(cmd)
         out = status(args) if cmd == "status" else res(*args)
         json.dump({"ok": True, **out}, sys.stdout, default=str)
     except Exception as exc:  # a negative case's error is its result

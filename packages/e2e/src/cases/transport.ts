@@ -97,7 +97,7 @@ async function withServerReason(
     if (m) return { ...o, error: `${o.error} | server: ${m[0]}` };
     if (Date.now() > deadline)
       return { ...o, error: `${o.error} | server: no ${component} log line matching ${reason}` };
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, timeouts.poll.fast));
   }
 }
 

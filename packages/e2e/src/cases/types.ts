@@ -7,6 +7,11 @@ export interface Outcome {
   error?: string;
   /** Extra facts worth reporting (rows, counters). */
   detail?: unknown;
+  /**
+   * The case could not run on this machine, and why (e.g. the link cut without network namespaces): reported as
+   * skipped with this reason, never as passed.
+   */
+  skipped?: string;
 }
 
 export interface Case {

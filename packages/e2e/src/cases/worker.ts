@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DB_FQDN, pkiNames, REDIS_FQDN } from '../pki.js';
 import type { ProcessTier } from '../process/tier.js';
 import type { Tier } from '../tier.js';
-import { type PodVariant, siteCheck, workerSession } from '../worker/nautobot.js';
+import { type PodVariant, siteCheck, siteWorkerAttempt, workerSession } from '../worker/nautobot.js';
 import type { Case, Outcome } from './types.js';
 
 const processOnly = {
@@ -31,6 +31,11 @@ async function variantOutcome(tier: Tier, v: PodVariant): Promise<Outcome> {
 }
 
 const rewrite = (file: string, f: (s: string) => string) => writeFileSync(file, f(readFileSync(file, 'utf8')));
+
+/** The client pair of a Secret folder rewritten as a secrets template might leave it (`ca.crt` is left as issued). */
+const mangleClientPem = (d: string, f: (s: string) => string) => {
+  for (const k of ['tls.crt', 'tls.key']) rewrite(join(d, k), f);
+};
 
 /** The positive scenario: job SUCCESS on the site worker, with the connection facts asserted. */
 export async function runPositive(tier: Tier): Promise<Outcome> {
@@ -133,7 +138,7 @@ export const workerCases: Case[] = [
     id: 'worker-pem-crlf',
     group: 'worker',
     title:
-      'PEM files with CRLF line endings: OpenSSL 3 (libpq and Python ssl) reads them, so the worker still connects (the seed’s "[SSL] PEM lib" does not reproduce)',
+      'PEM files with CRLF line endings: OpenSSL 3 (libpq and Python ssl) reads them, so the worker still connects (the seed’s "[SSL] PEM lib" comes from CR-only or literal "\\r" files: worker-pem-cr-only, worker-pem-literal-cr)',
     // Recorded on OpenSSL 3.x: PEM decoding tolerates "\r\n"; filterPEM in the ExternalSecret still strips them.
     expect: { ok: true },
     skip: processOnly,
@@ -144,6 +149,40 @@ export const workerCases: Case[] = [
           for (const f of ['tls.crt', 'tls.key', 'ca.crt']) rewrite(join(d, f), (s) => s.replace(/\r?\n/g, '\r\n'));
         },
       }),
+  },
+  {
+    id: 'worker-pem-cr-only',
+    group: 'worker',
+    title:
+      'tls.crt/tls.key with CR-only line endings (a secrets template that turned "\\n" into "\\r"): every client refuses the files',
+    // Recorded: Python's ssl (redis-py for the cache, kombu for the broker) says the seed's "[SSL] PEM lib"; libpq 17
+    // finds no PEM header: `could not read certificate file "…/tls.crt": no start line`.
+    expect: {
+      ok: false,
+      error:
+        /db: OperationalError: .*could not read certificate file "[^"]+\/tls\.crt": no start line[\s\S]*cache: .*\[SSL\] PEM lib \(_ssl\.c:\d+\)[\s\S]*broker: .*\[SSL\] PEM lib \(_ssl\.c:\d+\)/,
+    },
+    skip: processOnly,
+    run: (tier) =>
+      variantOutcome(tier, {
+        name: 'pem-cr-only',
+        secret: (d) => mangleClientPem(d, (s) => s.replace(/\r?\n/g, '\r')),
+      }),
+  },
+  {
+    id: 'worker-pem-literal-cr',
+    group: 'worker',
+    title:
+      'tls.crt/tls.key with a literal "\\r" text before each newline (a template escaping gone wrong): the real celery worker fails with "[SSL] PEM lib"',
+    // The real worker, started from the rendered Deployment on the site: it retries the broker and logs the error.
+    expect: { ok: false, error: /\[SSL\] PEM lib \(_ssl\.c:\d+\)/ },
+    skip: processOnly,
+    run: (tier) =>
+      siteWorkerAttempt(
+        asProcess(tier),
+        { name: 'pem-literal-cr', secret: (d) => mangleClientPem(d, (s) => s.replace(/\r?\n/g, '\\r\n')) },
+        /\[SSL\] PEM lib/,
+      ),
   },
   {
     id: 'worker-missing-cert-file',
@@ -179,6 +218,65 @@ export const workerCases: Case[] = [
         name: 'plaintext-db',
         env: { NAUTOBOT_DB_SSLMODE: undefined, NAUTOBOT_DB_SSLNEGOTIATION: undefined },
       }),
+  },
+  {
+    id: 'worker-sslmode-unset-pg-hba',
+    group: 'worker',
+    title:
+      'NAUTOBOT_DB_SSLMODE (and SSLNEGOTIATION) unset on a pod that reaches PostgreSQL directly: a plaintext login, rejected by pg_hba (the example closes CNPG’s password rule)',
+    // A global-side pod (no gateway in the way) with the worker's env: the cache and the broker still connect, only the
+    // database is refused, by the server's pg_hba, twice. Recorded: with NAUTOBOT_DB_SSLMODE unset, nautobot_config.py
+    // sets no sslmode, so libpq uses its default `prefer`: TLS first, without a client certificate (the `hostssl ...
+    // cert` rule: "connection requires a valid client certificate"), then plaintext (the example's `host ... reject`
+    // rule: "pg_hba.conf rejects connection ... no encryption"; with no matching rule PostgreSQL would say "no
+    // pg_hba.conf entry ... no encryption").
+    expect: {
+      ok: false,
+      error:
+        /^RuntimeError: db: OperationalError: [^|]*FATAL: {2}connection requires a valid client certificate\n[^|]*FATAL: {2}pg_hba\.conf rejects connection for host "[^"]+", user "app", database "app", no encryption\s*$/,
+    },
+    skip: processOnly,
+    run: (tier) => {
+      const t = asProcess(tier);
+      const pg = t.direct('postgres');
+      const redis = t.direct('redis');
+      return variantOutcome(tier, {
+        name: 'sslmode-unset-pg-hba',
+        global: true,
+        env: {
+          NAUTOBOT_DB_SSLMODE: undefined,
+          NAUTOBOT_DB_SSLNEGOTIATION: undefined,
+          NAUTOBOT_DB_HOST: pg.host,
+          NAUTOBOT_DB_PORT: String(pg.port),
+          // Redis by the name its certificate carries for in-cluster clients.
+          NAUTOBOT_REDIS_HOST: 'localhost',
+          NAUTOBOT_REDIS_PORT: String(redis.port),
+        },
+      });
+    },
+  },
+  {
+    id: 'worker-server-wrong-ca',
+    group: 'worker',
+    title:
+      'PostgreSQL and Redis serving certificates from another CA: the unchanged worker pod refuses both (libpq verify-ca; kombu and the cache keep CERT_REQUIRED, no downgrade to CERT_NONE)',
+    expect: {
+      ok: false,
+      error:
+        /db: OperationalError: .*certificate verify failed[\s\S]*cache: .*CERTIFICATE_VERIFY_FAILED[\s\S]*broker: OperationalError: .*CERTIFICATE_VERIFY_FAILED/,
+    },
+    skip: processOnly,
+    async run(tier) {
+      const t = asProcess(tier);
+      await t.setServerTls('postgres', { server: t.certs[pkiNames.postgresWrongCa]! });
+      await t.setServerTls('redis', { server: t.certs[pkiNames.redisWrongCa]! });
+      try {
+        return await variantOutcome(tier, { name: 'server-wrong-ca' });
+      } finally {
+        await t.setServerTls('postgres');
+        await t.setServerTls('redis');
+      }
+    },
   },
   {
     id: 'worker-server-untrusted',

@@ -15,7 +15,7 @@ import type { Translation } from '../envoy-config.js';
 import { TierUnavailable } from '../errors.js';
 import { step } from '../log.js';
 import { loadCnpgCluster, loadGatewayObjects } from '../manifests.js';
-import { pyDir, root } from '../paths.js';
+import { artifactsRoot, pyDir } from '../paths.js';
 import { type IssuedCert, issue, pkiNames, type SecretDir, secretDir, standardCerts } from '../pki.js';
 import { redisProbe } from '../process/probe.js';
 import type { Component, Endpoint, SiteRoute, Tier } from '../tier.js';
@@ -208,7 +208,9 @@ export class ContainersTier implements Tier {
     return (this.logs[component] ?? []).join('');
   }
 
-  async restart(component: Component): Promise<void> {
+  async restart(component: Component, whileDown?: () => Promise<void>): Promise<void> {
+    if (whileDown)
+      throw new Error(`restart(${component}) with a step while it is down is implemented on the process tier only`);
     step(`fault: restart ${component} container`);
     await this.c(component).restart({ timeout: timeouts.stop });
   }
@@ -274,12 +276,7 @@ export class ContainersTier implements Tier {
   }
 
   collectArtifacts(reason: string): string {
-    const dir = join(
-      root(),
-      '.out',
-      'e2e-artifacts',
-      `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`,
-    );
+    const dir = join(artifactsRoot(), `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     for (const [name, lines] of Object.entries(this.logs)) writeFileSync(join(dir, `${name}.log`), lines.join(''));
     if (existsSync(join(this.runDir, 'inputs.json')))

@@ -20,7 +20,7 @@ import { translate } from '../envoy-config.js';
 import { TierUnavailable } from '../errors.js';
 import { step } from '../log.js';
 import { GLOBAL_CLUSTER, loadCnpgCluster, loadGatewayObjects, SITE_CLUSTER } from '../manifests.js';
-import { root } from '../paths.js';
+import { artifactsRoot, root } from '../paths.js';
 import {
   DB_FQDN,
   type IssuedCert,
@@ -198,7 +198,7 @@ export class KindTier implements Tier {
           // A CRD just applied is not served for a few seconds ("no matches for kind"): retry until the deadline.
           if (Date.now() > deadline)
             throw new Error(`applying ${id} to ${which} failed: ${(e as Error).message}`, { cause: e });
-          await new Promise((r) => setTimeout(r, 2000));
+          await new Promise((r) => setTimeout(r, timeouts.poll.kube));
         }
       }
     }
@@ -223,7 +223,7 @@ export class KindTier implements Tier {
         throw new Error(
           `timed out after ${timeouts.recover} ms waiting for a ready ${comp} pod (${podSelectors(this.cnpg.name)[comp].labels})`,
         );
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, timeouts.poll.kube));
     }
   }
 
@@ -422,7 +422,9 @@ export class KindTier implements Tier {
     return core.readNamespacedPodLog({ namespace: sel.namespace, name: pod, container: sel.container });
   }
 
-  async restart(component: Component): Promise<void> {
+  async restart(component: Component, whileDown?: () => Promise<void>): Promise<void> {
+    if (whileDown)
+      throw new Error(`restart(${component}) with a step while it is down is implemented on the process tier only`);
     const k8s = await import('@kubernetes/client-node');
     const sel = podSelectors(this.cnpg.name)[component];
     const core = this.kc.global!.makeApiClient(k8s.CoreV1Api);
@@ -481,7 +483,7 @@ export class KindTier implements Tier {
       true,
       k8s.PatchStrategy.ServerSideApply,
     );
-    await new Promise((r) => setTimeout(r, 5000)); // CNPG's instance manager reloads within its reconcile loop
+    await new Promise((r) => setTimeout(r, timeouts.poll.cnpgReconcile)); // CNPG's instance manager reloads in its loop
   }
 
   defer(cleanup: () => Promise<void> | void): void {
@@ -493,12 +495,7 @@ export class KindTier implements Tier {
   }
 
   collectArtifacts(reason: string): string {
-    const dir = join(
-      root(),
-      '.out',
-      'e2e-artifacts',
-      `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`,
-    );
+    const dir = join(artifactsRoot(), `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'REASON.txt'), `${reason}\n`);
     for (const c of this.created)

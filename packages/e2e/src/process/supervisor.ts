@@ -151,14 +151,14 @@ export async function waitForPort(host: string, port: number, proc?: Proc, ms: n
       throw new Error(
         `${proc?.spec.name ?? 'server'} did not listen on ${host}:${port} within ${ms} ms${proc ? `:\n${proc.tail()}` : ''}`,
       );
-    await sleep(100);
+    await sleep(timeouts.poll.fast);
   }
 }
 
 export function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host, port });
-    s.setTimeout(1000);
+    s.setTimeout(timeouts.poll.connectAttempt);
     s.once('connect', () => {
       s.destroy();
       resolve(true);
@@ -190,6 +190,6 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline)
       throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(250);
+    await sleep(timeouts.poll.condition);
   }
 }

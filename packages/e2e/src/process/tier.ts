@@ -13,7 +13,7 @@ import { type CnpgPlan, planCluster } from '../cnpg.js';
 import { type Translation, translate } from '../envoy-config.js';
 import { step } from '../log.js';
 import { GATEWAY_NAMESPACE, loadCnpgCluster, loadGatewayObjects } from '../manifests.js';
-import { pyDir, root, venvBin } from '../paths.js';
+import { artifactsRoot, pyDir, venvBin } from '../paths.js';
 import { type IssuedCert, issue, pkiNames, type SecretDir, secretDir, standardCerts } from '../pki.js';
 import type { Component, Endpoint, SiteRoute, Tier } from '../tier.js';
 import { Envoy } from './envoy.js';
@@ -52,16 +52,25 @@ export class ProcessTier implements Tier {
   redisServer!: Redis;
   envoy!: Envoy;
   netns?: SiteNetns;
+  /**
+   * The client certificate the global side presents (`redis()`, the global Nautobot env): the standard client, or
+   * after a CA rotation the rotated one (see `rotation-client-cert`).
+   */
+  globalClient: string = pkiNames.client;
+  /** Why the site shares loopback with the global side (set when `isolation` is `loopback`). */
+  loopbackReason?: string;
   private gatewayHost = '127.0.0.1';
   private portMap = new Map<number, number>();
   private isUp = false;
   private cleanups: (() => Promise<void> | void)[] = [];
+  private artifactWriters: ((dir: string) => void)[] = [];
   private clientVersions: Record<string, string> = {};
   private removeExitHook: () => void;
 
   constructor(readonly opts: ProcessTierOptions = {}) {
     this.runDir = mkdtempSync(join(tmpdir(), 'understack-e2e-'));
-    // PostgreSQL runs as nobody and must traverse the run folder; secrets live in 0700 subfolders.
+    // PostgreSQL runs as nobody when the harness is root and must traverse the run folder; secrets live in 0700
+    // subfolders.
     chmodSync(this.runDir, 0o711);
     this.logDir = join(this.runDir, 'logs');
     mkdirSync(this.logDir);
@@ -85,7 +94,10 @@ export class ProcessTier implements Tier {
       this.netns = new SiteNetns();
       this.gatewayHost = this.netns.gatewayAddress;
       this.isolation = 'netns';
-    } else step(`network namespaces unavailable (${why}): site and global share loopback`);
+    } else {
+      this.loopbackReason = why;
+      step(`network namespaces unavailable (${why}): site and global share loopback`);
+    }
 
     const cluster = loadCnpgCluster();
     this.inputs.cnpg = cluster.source;
@@ -216,7 +228,7 @@ export class ProcessTier implements Tier {
   }
 
   async redis(command: string[]): Promise<unknown> {
-    const c = this.certs[pkiNames.client]!;
+    const c = this.certs[this.globalClient]!;
     const r = await redisProbe(
       {
         host: 'localhost',
@@ -253,11 +265,19 @@ export class ProcessTier implements Tier {
     return existsSync(f) ? readFileSync(f, 'utf8') : '';
   }
 
-  async restart(component: Component): Promise<void> {
+  async restart(component: Component, whileDown?: () => Promise<void>): Promise<void> {
     step(`fault: restart ${component}`);
-    if (component === 'postgres') await this.postgres.restart();
-    else if (component === 'redis') await this.redisServer.restart();
-    else await this.envoy.restart();
+    const server = component === 'postgres' ? this.postgres : component === 'redis' ? this.redisServer : this.envoy;
+    await server.stop();
+    try {
+      if (whileDown) {
+        step(`${component} is down`);
+        await whileDown();
+      }
+    } finally {
+      await server.start();
+      step(`${component} is back`);
+    }
   }
 
   async cutLink(ms: number): Promise<void> {
@@ -292,12 +312,7 @@ export class ProcessTier implements Tier {
   }
 
   collectArtifacts(reason: string): string {
-    const dir = join(
-      root(),
-      '.out',
-      'e2e-artifacts',
-      `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`,
-    );
+    const dir = join(artifactsRoot(), `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     if (existsSync(this.logDir)) cpSync(this.logDir, join(dir, 'logs'), { recursive: true });
     // The rendered inputs (no Secrets among them: the CNPG Cluster and the envoy-configs objects).
@@ -316,8 +331,30 @@ export class ProcessTier implements Tier {
       const text = readFileSync(from, 'utf8').replace(/^(requirepass|masterauth)\s.*$/gm, '$1 <redacted>');
       writeFileSync(join(dir, to), text);
     }
+    for (const w of this.artifactWriters) {
+      try {
+        w(dir);
+      } catch (e) {
+        writeFileSync(join(dir, 'ARTIFACT-ERRORS.txt'), `${(e as Error).message}\n`, { flag: 'a' });
+      }
+    }
     writeFileSync(join(dir, 'REASON.txt'), `${reason}\n`);
     return dir;
+  }
+
+  /**
+   * Adds to what `collectArtifacts` writes (e.g. the worker's render, config and pod spec). A writer must not write
+   * secrets: `redact()` replaces this run's secret values.
+   */
+  addArtifacts(writer: (dir: string) => void): void {
+    this.artifactWriters.push(writer);
+  }
+
+  /** Replaces every secret value of this run (passwords, Django key) in a text by `<redacted>`. */
+  redact(text: string): string {
+    let out = text;
+    for (const v of Object.values(this.secretValues)) if (v) out = out.replaceAll(v, '<redacted>');
+    return out;
   }
 
   defer(cleanup: () => Promise<void> | void): void {

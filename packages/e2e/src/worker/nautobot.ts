@@ -10,6 +10,8 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '@understack/scripts';
+import { stringify } from 'yaml';
+import type { Outcome } from '../cases/types.js';
 import type { K8sObject } from '../envoy-config.js';
 import { step } from '../log.js';
 import { postgresDir, pyDir, root, venvBin } from '../paths.js';
@@ -124,7 +126,7 @@ export class NautobotSide {
   /** The global web/Celery pods' environment: in-cluster endpoints, the same nautobot_config.py, a client certificate. */
   globalEnv(): Record<string, string> {
     const t = this.tier;
-    const c = t.certs[pkiNames.client]!;
+    const c = t.certs[t.globalClient]!;
     const pg = t.direct('postgres');
     const redis = t.direct('redis');
     return {
@@ -237,9 +239,8 @@ export class NautobotSide {
     };
   }
 
-  /** Runs the init containers, then the worker on the site; resolves when its readiness probe passes. */
   /** Env keys the loopback fallback adds for site processes, blanked for a global-side process. */
-  private nonSite(): Record<string, string> {
+  nonSite(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const k of Object.keys(this.tier.siteEnv())) out[k] = '';
     return out;
@@ -251,6 +252,7 @@ export class NautobotSide {
       step(`init container ${init.name}`);
       const argv = this.tier.siteArgv(init.argv);
       const r = await run(argv[0]!, argv.slice(1), { env: { ...env, ...init.env }, extendEnv: false, reject: false });
+      writeFileSync(join(this.tier.logDir, `init-${init.name}.log`), `${r.stdout}${r.stderr}`, { flag: 'a' });
       if (r.exitCode !== 0)
         throw new Error(`init container ${init.name} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
     }
@@ -357,6 +359,7 @@ export function globalSide(
       const render = await renderWorker();
       step(`worker from ${render.source}`);
       const side = new NautobotSide(tier, render.objects);
+      tier.addArtifacts((dir) => writeWorkerArtifacts(tier, side, render, join(dir, 'worker')));
       let migrateMs = 0;
       const rows = await tier.sql("select to_regclass('public.extras_job')::text", tier.cnpg.database);
       if (!rows[0]?.[0]) {
@@ -370,6 +373,29 @@ export function globalSide(
     sides.set(tier, p);
   }
   return p;
+}
+
+/**
+ * The worker's part of a failure's artifacts: the render (its command and objects, Secret data dropped),
+ * nautobot_config.py, and the mapped pod spec (argv, env with this run's secret values redacted, mounts, probes).
+ */
+function writeWorkerArtifacts(tier: ProcessTier, side: NautobotSide, render: WorkerRender, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const objects = render.objects.map((o) =>
+    o.kind === 'Secret' ? { ...o, data: '<dropped>', stringData: '<dropped>' } : o,
+  );
+  writeFileSync(
+    join(dir, 'rendered.yaml'),
+    tier.redact(`# ${render.source}\n${objects.map((o) => stringify(o)).join('---\n')}`),
+  );
+  writeFileSync(join(dir, 'nautobot_config.py'), readFileSync(side.configFile, 'utf8'));
+  if (side.workerSpec) {
+    const { argv, env, mounts, probes, image, initContainers } = side.workerSpec;
+    writeFileSync(
+      join(dir, 'pod.json'),
+      tier.redact(JSON.stringify({ image, argv, env, mounts, probes, initContainers }, null, 2)),
+    );
+  }
 }
 
 /** Starts the site worker from the rendered Deployment (memoised per tier; stopped by `tier.down()`). */
@@ -400,6 +426,30 @@ export interface PodVariant {
   /** Changes the copy of `nautobot-mtls-client` this pod mounts. */
   secret?: (dir: string) => void;
   env?: Record<string, string | undefined>;
+  /**
+   * Run on the global side (a pod inside the global cluster: straight to the servers, no gateway, no site namespace
+   * or resolver shim) instead of on the site.
+   */
+  global?: boolean;
+}
+
+/** The pod of a variant: its own copy of the client Secret (changed as the variant says), mapped, its env changed. */
+async function variantPod(
+  tier: ProcessTier,
+  variant: PodVariant,
+): Promise<{ side: NautobotSide; spec: ProcessSpec; env: Record<string, string> }> {
+  const { side } = await globalSide(tier);
+  const dir = join(tier.runDir, 'variants', variant.name);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(tier.certs[pkiNames.client]!.dir, dir, { recursive: true });
+  variant.secret?.(dir);
+  const spec = side.mapWorker(dir, `nautobot-worker-default-${variant.name}`);
+  const env = variant.global ? { ...side.siteEnv(spec), ...side.nonSite() } : side.siteEnv(spec);
+  for (const [k, v] of Object.entries(variant.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return { side, spec, env };
 }
 
 /**
@@ -409,23 +459,45 @@ export interface PodVariant {
  * same nautobot_config.py, client libraries and paths as `celery worker` does at start.
  */
 export async function siteCheck(tier: ProcessTier, variant: PodVariant): Promise<ScenarioResult> {
-  const { side } = await globalSide(tier);
-  const dir = join(tier.runDir, 'variants', variant.name);
-  rmSync(dir, { recursive: true, force: true });
-  cpSync(tier.certs[pkiNames.client]!.dir, dir, { recursive: true });
-  variant.secret?.(dir);
-  const spec = side.mapWorker(dir, `nautobot-worker-default-${variant.name}`);
-  const env = side.siteEnv(spec);
-  for (const [k, v] of Object.entries(variant.env ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
+  const { side, spec, env } = await variantPod(tier, variant);
   try {
     await side.runInits(spec, env);
   } catch (error) {
     return { ok: false, type: 'InitContainerFailed', error: (error as Error).message };
   }
-  return side.scenario(['check'], env, (a) => tier.siteArgv(a));
+  return side.scenario(['check'], env, variant.global ? undefined : (a) => tier.siteArgv(a));
+}
+
+/**
+ * Starts the real `celery worker` of a variant pod (on the site, init containers first) and watches it: the attempt
+ * ends when its log matches `failure` (the worker failed the way the case expects: the matching log lines are the
+ * error), when it becomes ready (ok), when it exits, or after `timeouts.workerFail`. The worker is always stopped.
+ */
+export async function siteWorkerAttempt(tier: ProcessTier, variant: PodVariant, failure: RegExp): Promise<Outcome> {
+  const { side, spec, env } = await variantPod(tier, variant);
+  try {
+    await side.runInits(spec, env);
+  } catch (error) {
+    return { ok: false, error: `InitContainerFailed: ${(error as Error).message}` };
+  }
+  const name = `nautobot-worker-${variant.name}`;
+  const w = start({ name, argv: tier.siteArgv(spec.argv), env }, tier.logDir);
+  try {
+    return await waitFor(
+      `${name} to fail (${failure}) or become ready`,
+      () => {
+        const log = readFileSync(w.log, 'utf8');
+        const hits = log.split('\n').filter((l) => failure.test(l));
+        if (hits.length) return { ok: false, error: hits.slice(0, 3).join('\n'), detail: { log: w.log } } as Outcome;
+        if (!w.running) return { ok: false, error: `the worker exited (code ${w.code}):\n${w.tail(20)}` } as Outcome;
+        if (runProbe(spec.probes.readiness ?? spec.probes.startup, env)) return { ok: true } as Outcome;
+        return undefined;
+      },
+      timeouts.workerFail,
+    );
+  } finally {
+    await w.stop();
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { K8sObject } from '../envoy-config.js';
+import { timeouts } from '../timeouts.js';
 
 interface EnvVar {
   name: string;
@@ -32,7 +33,7 @@ interface Container {
   command?: string[];
   args?: string[];
   env?: EnvVar[];
-  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string; optional?: boolean }; prefix?: string }[];
   volumeMounts?: Mount[];
   startupProbe?: { exec?: { command: string[] } };
   readinessProbe?: { exec?: { command: string[] } };
@@ -179,10 +180,19 @@ export function mapPod(objects: K8sObject[], deployment: K8sObject, inputs: PodI
 
   const envOf = (c: Container, mounts: Record<string, string>): Record<string, string> => {
     const env: Record<string, string> = {};
-    for (const ef of c.envFrom ?? []) {
-      if (ef.configMapRef)
-        Object.assign(env, configMap(objects, ef.configMapRef.name, `${where} container ${c.name} envFrom`));
-      else if (ef.secretRef) Object.assign(env, inputs.secretValues[ef.secretRef.name] ?? {});
+    for (const [i, ef] of (c.envFrom ?? []).entries()) {
+      const at = `${where} container ${c.name} envFrom[${i}]`;
+      let values: Record<string, string>;
+      if (ef.configMapRef) values = configMap(objects, ef.configMapRef.name, at);
+      else if (ef.secretRef) {
+        const v = inputs.secretValues[ef.secretRef.name];
+        if (!v && !ef.secretRef.optional)
+          throw new PodMappingError(
+            `${at}: secretRef ${ef.secretRef.name} is not provided by the harness (it provides ${Object.keys(inputs.secretValues).join(', ') || 'none'}); a pod would not start without it`,
+          );
+        values = v ?? {};
+      } else throw new PodMappingError(`${at}: neither configMapRef nor secretRef`);
+      for (const [k, v] of Object.entries(values)) env[`${ef.prefix ?? ''}${k}`] = v;
     }
     for (const e of c.env ?? []) {
       const at = `${where} container ${c.name} env ${e.name}`;
@@ -257,7 +267,11 @@ export function updateSecretVolume(dir: string, files: Record<string, string>, m
 export function runProbe(argv: string[] | undefined, env: Record<string, string>): boolean {
   if (!argv) return true;
   try {
-    execFileSync(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: 'ignore', timeout: 10_000 });
+    execFileSync(argv[0]!, argv.slice(1), {
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+      timeout: timeouts.probeExec,
+    });
     return true;
   } catch {
     return false;
