@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoRoot } from '../scripts/lib/codegen.js';
-import { MTLS_CHART_DEFAULTS, mtlsChartCertificates } from './certificates.js';
+import { MTLS_CHART_DEFAULTS, mergeValues, mtlsChartCertificates } from './certificates.js';
 import { loadDeployRepo } from './repo.js';
 
 const chartValues = path.join(repoRoot, 'charts', 'nautobot-mtls', 'values.yaml');
@@ -58,4 +58,15 @@ describe(mtlsChartCertificates, () => {
       expect(certs[3]!.at(['spec', 'dnsNames']).path).toEqual(['postgres', 'gatewayHosts']);
     },
   );
+});
+
+describe(mergeValues, () => {
+  it('should merge maps, replace lists and delete keys set to null when values overlay the chart defaults', () => {
+    expect(
+      mergeValues(
+        { sites: { a: {}, b: { duration: '1h' } }, postgres: { gatewayHosts: ['x'], enabled: true } },
+        { sites: { b: null, c: {} }, postgres: { gatewayHosts: ['y'] } },
+      ),
+    ).toEqual({ sites: { a: {}, c: {} }, postgres: { gatewayHosts: ['y'], enabled: true } });
+  });
 });
