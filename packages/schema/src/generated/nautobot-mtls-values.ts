@@ -44,11 +44,11 @@ export interface NautobotMtlsValues {
       /**
        * Key algorithm.
        */
-      algorithm: 'ECDSA' | 'RSA';
+      algorithm?: 'ECDSA' | 'RSA';
       /**
        * Key size (bits / curve).
        */
-      size: 256 | 384 | 521 | 2048 | 3072 | 4096;
+      size?: 256 | 384 | 521 | 2048 | 3072 | 4096;
       /**
        * Never: CA renewal keeps the key, so issued certificates keep verifying. Always re-keys the CA on renewal (every issued certificate must then be re-issued and re-shipped).
        */
@@ -182,11 +182,11 @@ export interface NautobotMtlsValues {
       /**
        * Key algorithm.
        */
-      algorithm: 'ECDSA' | 'RSA';
+      algorithm?: 'ECDSA' | 'RSA';
       /**
        * Key size (bits / curve).
        */
-      size: 256 | 384 | 2048 | 3072 | 4096;
+      size?: 256 | 384 | 2048 | 3072 | 4096;
       /**
        * PKCS1: `EC PRIVATE KEY` PEM (what the sites' ExternalSecrets filterPEM); PKCS8: `PRIVATE KEY`.
        */
