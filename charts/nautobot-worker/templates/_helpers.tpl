@@ -356,7 +356,7 @@ arg: dict ctx spec
   secret:
     secretName: {{ $v.mtls.secretName }}
     defaultMode: {{ $v.mtls.defaultMode | int }}
-{{- if eq (toString $v.mtls.trustBundle.mode) "combined" }}
+{{- if eq (include "nautobot-worker.trustBundleUsed" .) "true" }}
 - name: trust-bundle
   emptyDir:
     medium: Memory
@@ -397,7 +397,7 @@ arg: dict ctx spec
 - name: mtls-certs
   mountPath: {{ $v.mtls.mountPath | trimSuffix "/" }}
   readOnly: true
-{{- if eq (toString $v.mtls.trustBundle.mode) "combined" }}
+{{- if eq (include "nautobot-worker.trustBundleUsed" .) "true" }}
 - name: trust-bundle
   mountPath: {{ $v.mtls.trustBundle.mountPath | trimSuffix "/" }}
   readOnly: true
@@ -447,10 +447,22 @@ or the mountPath of a chart mount replaces it (two mounts on one path are invali
 {{- toYaml (concat $out $extra) -}}
 {{- end -}}
 
+{{/*
+"true" when the pod needs the combined trust bundle: mTLS on, trustBundle.mode combined, and the values do not set
+both SSL_CERT_FILE and REQUESTS_CA_BUNDLE themselves (the original site guide's values point both at ca.crt; a bundle
+nothing reads would only cost an init container). arg: dict ctx spec
+*/}}
+{{- define "nautobot-worker.trustBundleUsed" -}}
+{{- $v := .ctx.Values -}}
+{{- $explicit := dict -}}
+{{- range (.spec.extraEnvVars | default list) -}}{{- $_ := set $explicit (toString .name) true -}}{{- end -}}
+{{- and $v.mtls.enabled (eq (toString $v.mtls.trustBundle.mode) "combined") (not (and (hasKey $explicit "SSL_CERT_FILE") (hasKey $explicit "REQUESTS_CA_BUNDLE"))) -}}
+{{- end -}}
+
 {{/* The init container that writes the combined trust bundle (system CAs + the mTLS CA). arg: dict ctx spec */}}
 {{- define "nautobot-worker.trustBundleInitContainer" -}}
 {{- $v := .ctx.Values -}}
-{{- if and $v.mtls.enabled (eq (toString $v.mtls.trustBundle.mode) "combined") -}}
+{{- if eq (include "nautobot-worker.trustBundleUsed" .) "true" -}}
 - name: trust-bundle
   image: {{ include "nautobot-worker.image" .ctx }}
   imagePullPolicy: {{ $v.nautobot.image.pullPolicy }}

@@ -295,7 +295,7 @@ export interface NautobotWorkerValues {
        */
       failureThreshold?: number;
       /**
-       * Successes before the probe passes again.
+       * Consecutive successes; Kubernetes requires 1 for liveness and startup probes.
        */
       successThreshold?: number;
       /**
@@ -357,7 +357,7 @@ export interface NautobotWorkerValues {
        */
       failureThreshold?: number;
       /**
-       * Successes before the probe passes again.
+       * Consecutive successes; Kubernetes requires 1 for liveness and startup probes.
        */
       successThreshold?: number;
     };
@@ -519,7 +519,13 @@ export interface NautobotWorkerValues {
      * Extra /etc/hosts entries of worker and job pods (Kubernetes HostAlias).
      */
     hostAliases?: {
+      /**
+       * IP address the host names resolve to.
+       */
       ip: string;
+      /**
+       * Host names written to /etc/hosts for that IP.
+       */
       hostnames: string[];
     }[];
     /**
@@ -593,7 +599,7 @@ export interface NautobotWorkerValues {
          */
         failureThreshold?: number;
         /**
-         * Successes before the probe passes again.
+         * Consecutive successes; Kubernetes requires 1 for liveness and startup probes.
          */
         successThreshold?: number;
         /**
@@ -655,7 +661,7 @@ export interface NautobotWorkerValues {
          */
         failureThreshold?: number;
         /**
-         * Successes before the probe passes again.
+         * Consecutive successes; Kubernetes requires 1 for liveness and startup probes.
          */
         successThreshold?: number;
       };
@@ -833,7 +839,13 @@ export interface NautobotWorkerValues {
        * Extra /etc/hosts entries of worker and job pods (Kubernetes HostAlias).
        */
       hostAliases?: {
+        /**
+         * IP address the host names resolve to.
+         */
         ip: string;
+        /**
+         * Host names written to /etc/hosts for that IP.
+         */
         hostnames: string[];
       }[];
       /**
