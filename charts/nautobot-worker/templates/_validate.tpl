@@ -99,6 +99,9 @@ which deploys this chart, never shows NOTES. */ -}}
 {{- if and $kubernetesWorkers (not $celeryWorkers) -}}
 {{- fail (printf "workers.%s.type: kubernetes job queues need a celery worker on this site, and none is enabled. Nautobot creates a queue's Kubernetes Job in the process that enqueues the job: here only a site celery worker (a task enqueuing onto the queue) or a job pod it started reads these manifests; jobs run from the global Nautobot (UI, API, schedules) are created by the global pods on the global cluster. Either: enable a celery worker (a workers.<name> with type: celery, such as the chart's workers.default; celery.enabled must not be false), or remove the kubernetes workers (%s) from this site's values" (first $kubernetesWorkers) (join ", " $kubernetesWorkers)) -}}
 {{- end -}}
+{{- if and $kubernetesWorkers $v.kubernetesJobs.rbac.create (not $v.serviceAccount.create) (not $v.serviceAccount.name) -}}
+{{- fail "serviceAccount.name: empty while serviceAccount.create is false and kubernetes workers are enabled, so the Job-creating Role would be bound to the namespace's default ServiceAccount: every pod in the namespace could then create Jobs. Either: set serviceAccount.create: true, name an existing ServiceAccount in serviceAccount.name, or set kubernetesJobs.rbac.create: false and grant the rights yourself" -}}
+{{- end -}}
 {{- range $name, $spec := $workers -}}
 {{- if and $spec.autoscaling $spec.autoscaling.enabled (gt (int $spec.autoscaling.minReplicas) (int $spec.autoscaling.maxReplicas)) -}}
 {{- fail (printf "workers.%s.autoscaling: minReplicas (%v) is greater than maxReplicas (%v), so the HorizontalPodAutoscaler would be rejected. Either: lower minReplicas, or raise maxReplicas (in workers.%s.autoscaling, or celery.autoscaling for every worker)" $name $spec.autoscaling.minReplicas $spec.autoscaling.maxReplicas $name) -}}

@@ -4,7 +4,7 @@ import ssl
 
 import pytest
 
-from conftest import mtls_env
+from conftest import CONFIG, mtls_env
 
 CERT_REQUIRED = int(ssl.CERT_REQUIRED)
 
@@ -102,13 +102,29 @@ def test_should_refuse_unix_scheme_when_redis_mtls_is_on(load, pki):
     assert result["message"].startswith("NAUTOBOT_REDIS_SCHEME=unix cannot carry Redis mutual TLS")
 
 
-def test_should_put_ssl_options_in_cache_options_when_backend_is_djangos_own(load, pki):
+def test_should_put_ssl_options_in_pool_kwargs_when_the_cache_options_name_a_client_class(load, pki):
     result = load(
         {**_redis_only(pki), "NAUTOBOT_CACHES_BACKEND": "django.core.cache.backends.redis.RedisCache"}
     )
-    # Nautobot's default OPTIONS include CLIENT_CLASS (django-redis), so the pool kwargs path is used; a deploy that
-    # swaps the backend and the OPTIONS gets the options at the top level instead (covered by the code path below).
+    # Nautobot's default OPTIONS include CLIENT_CLASS (django-redis) whatever the backend, so the pool kwargs are used.
     assert result["settings"]["cache_options"]["CONNECTION_POOL_KWARGS"]["ssl_cert_reqs"] == CERT_REQUIRED
+
+
+def test_should_put_ssl_options_in_cache_options_when_no_client_class_is_configured(load, pki, tmp_path):
+    # Django's own RedisCache takes its pool options at the top level of OPTIONS. Nautobot always names CLIENT_CLASS,
+    # so reach that branch the way a deploy would: a config that drops it before loading this one.
+    wrapper = tmp_path / "nautobot_config.py"
+    wrapper.write_text(
+        "import nautobot.core.settings as _defaults\n"
+        "_defaults.CACHES['default']['OPTIONS'].pop('CLIENT_CLASS')\n"
+        f"exec(compile(open({str(CONFIG)!r}).read(), {str(CONFIG)!r}, 'exec'))\n"
+    )
+    result = load({**_redis_only(pki), "NAUTOBOT_REDIS_HOST": "redis.example"}, config=wrapper)
+    assert "error" not in result, result.get("traceback")
+    options = result["settings"]["cache_options"]
+    assert "CONNECTION_POOL_KWARGS" not in options
+    assert options["ssl_cert_reqs"] == CERT_REQUIRED
+    assert options["ssl_ca_certs"] == str(pki.ca)
 
 
 def test_should_verify_server_with_system_cas_when_redis_ssl_is_true_and_no_ca_is_found(load, tmp_path):
