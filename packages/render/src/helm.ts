@@ -318,9 +318,14 @@ export async function helmTemplate(
     );
   }
   const args = [...built.args];
-  if (built.inlineValues !== undefined) {
+  const inline = built.inlineValues;
+  let prepare: (() => void) | undefined;
+  if (inline !== undefined) {
     const i = args.indexOf('<inline-values>');
-    args[i] = ctx.session.tempFile('values.yaml', built.inlineValues);
+    const p = ctx.session.tempFilePath('values.yaml', inline);
+    args[i] = p;
+    // Written only when helm actually runs: a cached render never touches the disk for it.
+    prepare = () => ctx.session.writeTempFile(p, inline);
   }
   const key = built.remote
     ? undefined
@@ -340,6 +345,7 @@ export async function helmTemplate(
     helmHome: true,
     allowFailure: true,
     ...(key ? { cacheKey: key } : {}),
+    ...(prepare ? { prepare } : {}),
   });
   if (first.exitCode === 0) return { stdout: first.stdout, ...(key ? { key } : {}) };
   if (!MISSING_DEP.test(first.stderr)) {

@@ -231,8 +231,20 @@ export class ChartRepoMap {
     return this.byKey.get(normalizeChartRepo(url));
   }
 
-  /** Every version of `chart` found in the mapped folder of `url`. */
+  private readonly listed = new Map<string, LocalChart[]>();
+
+  /** Every version of `chart` found in the mapped folder of `url` (listed once per map: folders do not change mid-render). */
   versions(url: string, chart: string): LocalChart[] {
+    const key = `${normalizeChartRepo(url)}\0${chart}`;
+    let out = this.listed.get(key);
+    if (!out) {
+      out = this.list(url, chart);
+      this.listed.set(key, out);
+    }
+    return out;
+  }
+
+  private list(url: string, chart: string): LocalChart[] {
     const dir = this.dir(url);
     if (!dir || !existsSync(dir)) return [];
     const out: LocalChart[] = [];

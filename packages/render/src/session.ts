@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Hasher, type OutputCache, sha256 } from './cache.js';
 import { RenderError } from './errors.js';
 import { parseUserYaml } from './manifests.js';
@@ -171,12 +171,24 @@ export class Session {
 
   /** Writes `content` to a content-addressed file below the temp root (same content, same path). */
   tempFile(name: string, content: string): string {
-    const d = join(this.tmp, 'files', sha256(content).slice(0, 16));
-    mkdirSync(d, { recursive: true });
-    const p = join(d, name);
-    writeFileSync(p, content);
-    if (this.options.recordOutputs) this.tempFiles.set(p, content);
+    const p = this.tempFilePath(name, content);
+    this.writeTempFile(p, content);
     return p;
+  }
+
+  /** The path {@link tempFile} would write, without writing (a cache hit then never touches the disk). */
+  tempFilePath(name: string, content: string): string {
+    return join(this.tmp, 'files', sha256(content).slice(0, 16), name);
+  }
+
+  /** Writes a file at a {@link tempFilePath} path (once per session). */
+  writeTempFile(p: string, content: string): void {
+    this.once(`tempfile\0${p}`, () => {
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, content);
+      if (this.options.recordOutputs) this.tempFiles.set(p, content);
+      return true;
+    });
   }
 
   private async acquire(): Promise<void> {
@@ -213,6 +225,8 @@ export class Session {
      * private, unmodified copy of the same files, so the output is the same).
      */
     recordAs?: { args: string[]; cwd: string };
+    /** Runs just before the process starts (not on a cache hit): e.g. writing its temp input files. */
+    prepare?: () => void;
   }): Promise<{ stdout: string; stderr: string; exitCode: number; cached: boolean }> {
     const recArgs = spec.recordAs?.args ?? spec.args;
     const recCwd = spec.recordAs?.cwd ?? spec.cwd;
@@ -235,6 +249,7 @@ export class Session {
         return { stdout: hit, stderr: '', exitCode: 0, cached: true };
       }
     }
+    spec.prepare?.();
     await this.acquire();
     const started = performance.now();
     let home: string | undefined;
