@@ -6,7 +6,7 @@ import os
 import psycopg2
 import pytest
 
-from conftest import CONFIG
+from conftest import CONFIG, mtls_env
 
 
 def test_should_apply_no_ssl_options_when_sslmode_is_unset(load):
@@ -173,3 +173,30 @@ def test_should_be_accepted_by_real_libpq_when_options_include_sslnegotiation(pk
         )
     assert "invalid connection option" not in str(raised.value)
     assert "sslnegotiation" not in str(raised.value)
+
+
+def _old_libpq(tmp_path):
+    """A `psycopg` whose libpq reports 16.4, first on PYTHONPATH: the config prefers psycopg 3 when importable, so
+    loading the settings sees an image whose driver bundles an older libpq (the venv's real one is 17)."""
+    package = tmp_path / "old-libpq" / "psycopg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from . import pq\n")
+    (package / "pq.py").write_text("def version():\n    return 160004\n")
+    return package.parent
+
+
+def test_should_refuse_to_start_when_direct_negotiation_meets_libpq_16(load, pki, tmp_path):
+    result = load(mtls_env(pki), pythonpath=[_old_libpq(tmp_path)])
+    assert result["error"] == "ImproperlyConfigured"
+    assert result["message"].startswith(
+        "NAUTOBOT_DB_SSLNEGOTIATION=direct needs libpq >= 17, but psycopg uses libpq 16.4"
+    )
+
+
+def test_should_leave_out_sslnegotiation_when_postgres_negotiation_meets_libpq_16(load, pki, tmp_path):
+    # libpq 16 does not know the option at all; the classic handshake is its only behaviour.
+    env = {**mtls_env(pki), "NAUTOBOT_DB_SSLNEGOTIATION": "postgres"}
+    result = load(env, pythonpath=[_old_libpq(tmp_path)])
+    assert "error" not in result, result.get("traceback")
+    assert "sslnegotiation" not in result["settings"]["db_options"]
+    assert result["settings"]["db_options"]["sslmode"] == "verify-ca"
