@@ -9,7 +9,8 @@
  *     second worker, mapped from the same Deployment with the same mTLS, connecting to the servers directly; the
  *     two are interleaved job by job (target: gateway/direct p50 <= 1.15);
  *   - TLS connection setup (+ one query) time for PostgreSQL and Redis through the gateway vs. directly.
- * Prints a table (or one JSON object with --json); progress on stderr. Exit 0, or 1 when a scenario step fails.
+ * Prints a table (or one JSON object with --json); progress on stderr. Exit 0; 1 when a scenario step fails or a
+ * case of the negative matrix does not fail the way it must (each mismatch is printed on stderr).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,14 @@ try {
     return out;
   });
   report.negatives = { cases: negatives.length, ms: negMs, failures };
+  if (failures.length > 0) {
+    // A matrix that lets something in (or fails for the wrong reason) is a failed bench, not a timing.
+    process.stderr.write(
+      `negative matrix: ${failures.length} case(s) did not fail as expected:\n${failures.join('\n')}\n`,
+    );
+    process.stderr.write(`artifacts: ${tier.collectArtifacts(`negative matrix failures:\n${failures.join('\n')}`)}\n`);
+    process.exitCode = 1;
+  }
 
   // TLS setup (+ `select 1` / PING) per fresh connection, gateway (from the site) vs direct (global side).
   const t = tier;
