@@ -49,6 +49,12 @@ export function buildSyntheticRepo(root: string, sites: number): { understack: s
       join(deploy, c, 'nautobot-worker', 'manifests', 'externalsecret.yaml'),
       `apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: nautobot-worker-mtls\nspec:\n  secretStoreRef: { kind: ClusterSecretStore, name: vault }\n  target: { name: nautobot-worker-mtls }\n  dataFrom: [{ extract: { key: ${c}/mtls } }]\n`,
     );
+    // A Kustomize overlay (not a plain Directory source): every object then comes from a tool command, so the
+    // benchmark can compare the renderer's output with the plain script's.
+    write(
+      join(deploy, c, 'nautobot-worker', 'manifests', 'kustomization.yaml'),
+      'resources:\n  - externalsecret.yaml\n',
+    );
     write(
       join(deploy, c, 'site-config', 'kustomization.yaml'),
       `resources:\n  - ../../base/site-config\nlabels:\n  - pairs: { site: ${c} }\npatches:\n  - target: { kind: ConfigMap, name: site-config }\n    patch: |-\n      - op: replace\n        path: /data/region\n        value: ${c}\n`,
