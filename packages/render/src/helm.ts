@@ -303,6 +303,25 @@ export function chartHash(session: Session, chartDir: string, seen = new Set<str
   return sha256(parts.join('\n'));
 }
 
+/**
+ * What the missing-dependency retry would vendor for the chart's remote dependencies: every version the chart-repo
+ * mapping offers for each (with the content hash of its `.tgz` or folder). Part of the cache key, so a mirror that
+ * gains a version or changes a chart never serves stale output. (Charts pulled over the network are keyed by their
+ * digest in the chart cache; their version resolution runs again on a miss.)
+ */
+function remoteDependencyIdentity(ctx: HelmContext, chartDir: string): string[] {
+  const out: string[] = [];
+  for (const dep of chartDependencies(ctx.session, chartDir)) {
+    const repo = dep.repository ?? '';
+    if (repo === '' || repo.startsWith('file://')) continue;
+    for (const c of ctx.chartRepos.versions(repo, dep.name)) {
+      const h = c.path.endsWith('.tgz') ? ctx.session.hasher.file(c.path) : ctx.session.hasher.tree(c.path);
+      out.push(`${repo}\0${dep.name}\0${c.version}\0${h}`);
+    }
+  }
+  return out;
+}
+
 /** Runs `helm template` for a request, with cache and Argo's missing-dependency retry. Returns stdout and cache key. */
 export async function helmTemplate(
   ctx: HelmContext,
@@ -336,6 +355,7 @@ export async function helmTemplate(
           setFiles: built.files.map((f) => ctx.session.hasher.file(f)),
           inline: built.inlineValues ?? null,
           chart: chartHash(ctx.session, req.appPath),
+          deps: remoteDependencyIdentity(ctx, req.appPath),
         }),
       );
   const first = await ctx.session.run({
