@@ -84,6 +84,16 @@ export async function runPositive(tier: Tier): Promise<Outcome> {
   const notTls = clients.filter((c) => !c.includes(`laddr=`) || !new RegExp(`laddr=\\S+:${tlsPort}\\b`).test(c));
   if (clients.length < 2) problems.push(`Redis has ${clients.length} client(s); expected the worker's and ours`);
   if (notTls.length) problems.push(`Redis clients not on the TLS port ${tlsPort}: ${notTls.join('; ')}`);
+  // The worker's own Redis clients: Redis' entries whose address is one of Envoy's upstream sockets (only the site
+  // goes through the gateway), each a TLS client on the TLS port.
+  const viaGateway = new Set(await t.gatewayRedisClients());
+  const workerClients = clients.filter((c) => viaGateway.has(c.match(/\baddr=(\S+)/)?.[1] ?? ''));
+  if (workerClients.length === 0)
+    problems.push(
+      `no Redis client comes through the gateway (Envoy upstream sockets: ${[...viaGateway].join(', ') || 'none'})`,
+    );
+  else if (workerClients.some((c) => !new RegExp(`laddr=\\S+:${tlsPort}\\b`).test(c)))
+    problems.push(`a gateway client of Redis is not on the TLS port ${tlsPort}`);
   const after = { db: await t.gatewayConnections(DB_FQDN), redis: await t.gatewayConnections(REDIS_FQDN) };
   if (after.db <= before.db) problems.push(`the gateway's ${DB_FQDN} chain counted no new connection`);
   if (after.redis <= before.redis) problems.push(`the gateway's ${REDIS_FQDN} chain counted no new connection`);
@@ -91,6 +101,7 @@ export async function runPositive(tier: Tier): Promise<Outcome> {
     job: { id: ids[0], ...job },
     pgSessions: ssl.length,
     redisClients: clients.length,
+    redisClientsViaGateway: workerClients.length,
     gateway: { db: after.db - before.db, redis: after.redis - before.redis },
     migrateMs: s.migrateMs,
     readyMs: s.readyMs,

@@ -13,7 +13,7 @@ import { type CnpgPlan, planCluster } from '../cnpg.js';
 import { type Translation, translate } from '../envoy-config.js';
 import { step } from '../log.js';
 import { GATEWAY_NAMESPACE, loadCnpgCluster, loadGatewayObjects } from '../manifests.js';
-import { artifactsRoot, pyDir, venvBin } from '../paths.js';
+import { artifactsRoot, pyDir, systemBin, venvBin } from '../paths.js';
 import { type IssuedCert, issue, pkiNames, type SecretDir, secretDir, standardCerts } from '../pki.js';
 import type { Component, Endpoint, SiteRoute, Tier } from '../tier.js';
 import { Envoy } from './envoy.js';
@@ -258,6 +258,29 @@ export class ProcessTier implements Tier {
     for (const c of this.gatewayConfig.chains)
       if (c.serverNames.includes(fqdn)) n += await this.envoy.chainConnections(c.statPrefix);
     return n;
+  }
+
+  /**
+   * The Redis client addresses (`ip:port`) that are Envoy's upstream connections, i.e. connections the site made through
+   * the gateway: the TCP sockets owned by the Envoy process group (read with iproute2's `ss`) that are connected to
+   * the Redis server. Only the site uses the gateway, so these are the site worker's connections.
+   */
+  async gatewayRedisClients(): Promise<string[]> {
+    const pgid = this.envoy?.proc?.child.pid;
+    if (!pgid) return [];
+    const pids = new Set(
+      (await run('ps', ['-o', 'pid=', '-g', String(pgid)], { reject: false })).stdout.split(/\s+/).filter(Boolean),
+    );
+    const ss = await run(systemBin('ss'), ['-Htnp', 'state', 'established'], { reject: false });
+    const out: string[] = [];
+    for (const line of ss.stdout.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      // Recv-Q Send-Q Local Peer Process
+      const [local, peer, proc] = [f[2], f[3], f.slice(4).join(' ')];
+      if (!local || peer !== `${this.redisServer.host}:${this.redisServer.port}`) continue;
+      if ([...proc.matchAll(/pid=(\d+)/g)].some((m) => pids.has(m[1]!))) out.push(local);
+    }
+    return out;
   }
 
   async serverLog(component: Component): Promise<string> {
