@@ -198,6 +198,39 @@ describe(main, () => {
     expect(quiet.stderr).not.toContain('rendered ');
   });
 
+  it('should show a deploy folder or cluster that is new since --base as wholly added', async () => {
+    const root = tempDir('diffnew-');
+    cpSync(UNDERSTACK, join(root, 'understack'), { recursive: true });
+    gitInit(root); // the base commit has no deploy folder at all
+    cpSync(join(FIXTURES, 'deploy'), join(root, 'deploy'), { recursive: true });
+    const args = [
+      'diff',
+      join(root, 'deploy'),
+      '--base',
+      'HEAD',
+      '--understack',
+      join(root, 'understack'),
+      '--no-cache',
+    ];
+    const all = await cli([...args, '--json']);
+    expect(all.exitCode, all.stderr).toBe(0);
+    expect(all.stderr).toContain('note: deploy does not exist on base');
+    const summary = JSON.parse(all.stdout);
+    expect(summary.totals.removed).toBe(0);
+    expect(summary.apps.map((x: { cluster: string; app: string }) => `${x.cluster}/${x.app}`)).toContain(
+      'site-a/site-a-nautobot-worker',
+    );
+    // --cluster naming a cluster that exists only on head: added, not a usage error
+    const one = await cli([...args, '-c', 'site-b', '--json']);
+    expect(one.exitCode, one.stderr).toBe(0);
+    expect(new Set(JSON.parse(one.stdout).apps.map((x: { cluster: string }) => x.cluster))).toEqual(
+      new Set(['site-b']),
+    );
+    const none = await cli([...args, '-c', 'nope']);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain('cluster nope not found in deploy on either revision');
+  });
+
   it('should show a one-line values change as exactly the affected resource when diffing two revisions', async () => {
     const root = tempDir('diffrepo-');
     cpSync(UNDERSTACK, join(root, 'understack'), { recursive: true });

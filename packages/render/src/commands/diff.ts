@@ -1,11 +1,11 @@
 /** `understack-render diff <deploy-repo> --base <rev> [--head <rev>]`: what a change would do, per resource. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OutputCache } from '../cache.js';
-import { contextFor, type DeployRepoResult, renderDeployRepoWith } from '../cluster.js';
+import { contextFor, type DeployRepoResult, discoverClusters, renderDeployRepoWith } from '../cluster.js';
 import { diffRenders } from '../diff.js';
 import { formatError, RenderError, UsageError } from '../errors.js';
 import { pathSegment, renderFiles } from '../output.js';
@@ -113,12 +113,39 @@ export async function diffCommand(argv: string[]): Promise<number> {
     const baseRoot = checkout(v.base, 'base');
     const headRoot = v.head ? checkout(v.head, 'head') : top;
     const progress = progressReporter(v.quiet ?? false);
-    const side = async (root: string): Promise<DeployRepoResult> => {
+    // A deploy folder or cluster that exists on one side only renders as nothing on the other, so the diff shows it
+    // as wholly added (or removed) instead of failing; a --cluster that exists on neither side is a usage error.
+    const have = (root: string): string[] => {
       const dir = join(root, rel);
-      const sideOpts = { ...opts, session, onProgress: progress.onProgress, ...(sameRepo ? { understack: root } : {}) };
+      return existsSync(dir) ? discoverClusters(dir) : [];
+    };
+    const [baseHave, headHave] = [have(baseRoot), have(headRoot)];
+    const asked = opts.clusters ?? [];
+    const unknown = asked.filter((c) => !baseHave.includes(c) && !headHave.includes(c));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        'E_CLUSTER',
+        `cluster ${unknown.join(', ')} not found in ${rel || '.'} on either revision`,
+        `Either: pick one of ${[...new Set([...baseHave, ...headHave])].sort().join(', ') || '(none)'}, or drop --cluster.`,
+      );
+    }
+    const side = async (root: string, clusters: string[], label: string): Promise<DeployRepoResult> => {
+      const dir = join(root, rel);
+      const wanted = asked.length > 0 ? asked.filter((c) => clusters.includes(c)) : clusters;
+      if (wanted.length === 0) {
+        if (!existsSync(dir)) process.stderr.write(`note: ${rel || '.'} does not exist on ${label}\n`);
+        return { deployRepo: dir, clusters: [], ok: true };
+      }
+      const sideOpts = {
+        ...opts,
+        clusters: wanted,
+        session,
+        onProgress: progress.onProgress,
+        ...(sameRepo ? { understack: root } : {}),
+      };
       return renderDeployRepoWith(contextFor(dir, sideOpts), dir, sideOpts);
     };
-    const [base, head] = [await side(baseRoot), await side(headRoot)];
+    const [base, head] = [await side(baseRoot, baseHave, 'base'), await side(headRoot, headHave, 'head')];
     progress.end();
     let failed = false;
     // An app (or cluster) that failed on either side is not compared: its resources would otherwise show as
