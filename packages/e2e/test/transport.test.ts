@@ -31,6 +31,13 @@ describe('transport cases (process tier)', () => {
     expect(Number(v.libpq!.split('.')[0])).toBeGreaterThanOrEqual(17);
   });
 
+  it('should take the TLS protocol range from the CNPG Cluster the way CNPG does (manifest min, CNPG max TLSv1.3)', async () => {
+    const rows = await tier.sql(
+      "select current_setting('ssl_min_protocol_version'), current_setting('ssl_max_protocol_version')",
+    );
+    expect(rows[0]).toEqual([tier.cnpg.parameters.ssl_min_protocol_version ?? 'TLSv1.3', 'TLSv1.3']);
+  });
+
   for (const c of transportCases) {
     it(`should ${c.expect.ok ? 'accept' : 'reject'}: ${c.id} — ${c.title}`, async () => {
       const o = await c.run(tier);

