@@ -21,7 +21,7 @@ import { envsubst } from './envsubst.js';
 import { RenderError } from './errors.js';
 import { normalizeKubeVersion, offlineChartError } from './helm.js';
 import { parseUserYaml, toYaml, yamlProblem } from './manifests.js';
-import { isInside } from './paths.js';
+import { checkOutOfBoundsSymlinks, isInside } from './paths.js';
 import type { ChartRepoMap } from './repos.js';
 import { maxSatisfying } from './semver.js';
 import type { Session } from './session.js';
@@ -378,6 +378,12 @@ export async function kustomizeBuild(
     (r) => typeof r === 'string' && !r.includes('\n') && r.length <= 512,
   );
   const inputs = kustomizeInputs(ctx.session, req.repoRoot, req.appPath, extraRefs);
+  // Argo refuses out-of-bounds symlinks anywhere in the repository; the app folder is checked before rendering, the
+  // bases and components a kustomization reads from elsewhere in the repository are checked here.
+  for (const d of inputs.dirs) {
+    if (d === req.appPath || isInside(req.appPath, d)) continue;
+    ctx.session.once(`oob\0${req.repoRoot}\0${d}`, () => checkOutOfBoundsSymlinks(req.repoRoot, d));
+  }
   const writes = edits.length > 0 || helmEnabled || /--enable-(alpha-plugins|exec|star)\b/.test(req.buildOptions);
   const root = writes ? join(ctx.session.tempDir('kustomize'), basename(req.repoRoot)) : req.repoRoot;
   if (writes) copyInputs(req.repoRoot, root, inputs);

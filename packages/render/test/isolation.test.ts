@@ -4,7 +4,7 @@
  * Helm home, and the user's checkout is never written.
  */
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
@@ -204,6 +204,17 @@ describe(kustomizeBuild, () => {
       'kustomize build kr needs the network: it references https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5.0.0',
     );
     expect(hint).toContain('--allow-network');
+  });
+
+  it('should refuse an out-of-bounds symlink in a kustomize base outside the app folder', async () => {
+    const R = fixtureRepo('kust-oob');
+    symlinkSync('/etc/hostname', join(R, 'kust', 'base', 'leak.yaml'));
+    const { message, hint } = await renderError(app({ source: { repoURL: REPO_URL, path: 'kust/overlay' } }), {
+      repos: { [REPO_URL]: R },
+      kustomizeBuildOptions: '--load-restrictor LoadRestrictionsNone',
+    });
+    expect(message).toContain('repository contains out-of-bounds symlinks. file: kust/base/leak.yaml');
+    expect(hint).toContain('Either:');
   });
 
   it('should run spec.kustomize edits and a plain build without writing the checkout', async () => {
