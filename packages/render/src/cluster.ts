@@ -202,7 +202,10 @@ export async function renderClusterWith(
   return out;
 }
 
-/** The emitted Application as Argo stores it (the root's tracking annotation is not part of the child spec). */
+/**
+ * A private deep copy of an emitted Application: rendering it must not alter the root's objects. (The root's tracking
+ * annotation on it is harmless: Argo reads only the child's spec.)
+ */
 function stripTracking(a: Application): Application {
   return JSON.parse(JSON.stringify(a)) as Application;
 }
