@@ -33,23 +33,20 @@ function properties(schema: unknown, at = ''): Array<[string, Node]> {
   return out;
 }
 
-/**
- * Property paths without a description in schemas other areas own. Reported on every run (not silently allowed);
- * listed here instead of edited so each owner fixes their own schema.
- */
-const KNOWN_GAPS: Readonly<Record<string, { owner: string; paths: string[] }>> = {
-  deploy: { owner: 'argocd/global area', paths: ['.site.openstack.repoUrl', '.site.openstack.namespace'] },
-  'nautobot-worker-values': {
-    owner: 'worker-chart area',
-    paths: [
-      '.celery.extraEnvVars/items.name',
-      '.workers/additionalProperties/anyOf[1].extraEnvVars/items.name',
-      '.kubernetesJobs.extraEnvVars/items.name',
-    ],
-  },
-};
 /** Schemas whose every property must also carry a markdownDescription (editors render it instead). */
 const MARKDOWN_REQUIRED = new Set([
+  'argocd-understack-values',
+  'client-certificate',
+  'deploy',
+  'envoy-configs-values',
+  'mtls-external-secret',
+  'nautobot-mtls-values',
+  'nautobot-worker-values',
+  'worker-kustomization',
+]);
+
+/** Schemas whose every property must also carry a default (the chart's value), examples or a const. */
+const DEFAULTS_REQUIRED = new Set([
   'argocd-understack-values',
   'client-certificate',
   'envoy-configs-values',
@@ -65,19 +62,7 @@ describe('schema annotations', () => {
     const missing = properties(s.schema)
       .filter(([, n]) => typeof n.description !== 'string' && typeof n.$ref !== 'string')
       .map(([p]) => p);
-    const known = KNOWN_GAPS[name];
-    if (known) {
-      const still = missing.filter((p) => known.paths.includes(p));
-      if (still.length) {
-        console.warn(
-          `${name}.schema.json (owned by the ${known.owner}): properties without a description: ${still.join(', ')}`,
-        );
-      }
-    }
-    expect(
-      missing.filter((p) => !known?.paths.includes(p)),
-      `${name}.schema.json: add a "description" to these properties`,
-    ).toEqual([]);
+    expect(missing, `${name}.schema.json: add a "description" to these properties`).toEqual([]);
   });
 
   it.each([...MARKDOWN_REQUIRED])('should give every property of %s a markdownDescription', (name) => {
@@ -90,7 +75,7 @@ describe('schema annotations', () => {
     expect(Array.isArray(s.schema.examples), `${name}: root examples`).toBe(true);
   });
 
-  it.each([...MARKDOWN_REQUIRED])('should give every property of %s a default, examples or a const', (name) => {
+  it.each([...DEFAULTS_REQUIRED])('should give every property of %s a default, examples or a const', (name) => {
     const s = schemas.find((x) => x.name === name)!;
     const missing = properties(s.schema)
       .filter(([, n]) => !('default' in n) && !('examples' in n) && !('const' in n) && typeof n.$ref !== 'string')

@@ -715,7 +715,13 @@ export interface SiteScope {
      * Deploy this component's Argo CD Application on this cluster.
      */
     enabled?: boolean;
+    /**
+     * Upstream UnderStack key, accepted so existing deploy.yaml files validate (this chart renders no OpenStack Application): the repository URL.
+     */
     repoUrl?: string;
+    /**
+     * Upstream UnderStack key, accepted so existing deploy.yaml files validate (this chart renders no OpenStack Application): the namespace.
+     */
     namespace?: string;
   };
   /**

@@ -433,6 +433,9 @@ export interface NautobotWorkerValues {
      * Extra environment variables; an entry whose name the chart also sets replaces the chart's.
      */
     extraEnvVars?: {
+      /**
+       * Name of the environment variable.
+       */
       name: string;
     }[];
     /**
@@ -737,6 +740,9 @@ export interface NautobotWorkerValues {
        * Extra environment variables; an entry whose name the chart also sets replaces the chart's.
        */
       extraEnvVars?: {
+        /**
+         * Name of the environment variable.
+         */
         name: string;
       }[];
       /**
@@ -878,6 +884,9 @@ export interface NautobotWorkerValues {
      * Extra environment variables; an entry whose name the chart also sets replaces the chart's.
      */
     extraEnvVars?: {
+      /**
+       * Name of the environment variable.
+       */
       name: string;
     }[];
     /**
