@@ -49,9 +49,11 @@ const MARKDOWN_REQUIRED = new Set([
 const DEFAULTS_REQUIRED = new Set([
   'argocd-understack-values',
   'client-certificate',
+  'deploy',
   'envoy-configs-values',
   'mtls-external-secret',
   'nautobot-mtls-values',
+  'nautobot-worker-values',
   'worker-kustomization',
 ]);
 
@@ -106,18 +108,20 @@ describe('chart values schemas defaults', () => {
       return [...here, ...mismatches(sub, values[k], `${at}${k}.`)];
     });
   }
-  it.each(['envoy-configs', 'nautobot-mtls'])(
-    'should default every key of %s to charts/<chart>/values.yaml',
-    (chart) => {
-      const file = path.join(repoRoot, 'charts', chart, 'values.yaml');
-      if (!existsSync(file)) return; // the published package has no charts beside it
-      const s = schemas.find((x) => x.name === `${chart}-values`)!;
-      expect(
-        mismatches(s.schema, parse(readFileSync(file, 'utf8'))),
-        'schema default differs from values.yaml',
-      ).toEqual([]);
-    },
-  );
+  // argocd-understack's values are a cluster's deploy.yaml: its source schema is deploy.schema.json.
+  it.each([
+    ['envoy-configs', 'envoy-configs-values'],
+    ['nautobot-mtls', 'nautobot-mtls-values'],
+    ['nautobot-worker', 'nautobot-worker-values'],
+    ['argocd-understack', 'deploy'],
+  ])('should default every key of %s to charts/<chart>/values.yaml (%s.schema.json)', (chart, schema) => {
+    const file = path.join(repoRoot, 'charts', chart, 'values.yaml');
+    if (!existsSync(file)) return; // the published package has no charts beside it
+    const s = schemas.find((x) => x.name === schema)!;
+    expect(mismatches(s.schema, parse(readFileSync(file, 'utf8'))), 'schema default differs from values.yaml').toEqual(
+      [],
+    );
+  });
 });
 
 describe('argocd-understack-values', () => {
