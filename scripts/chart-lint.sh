@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Usage: tests/lint/lint.sh   (from anywhere; run by `pnpm test` after the helm-unittest suites)
+# Usage: bash ../../scripts/chart-lint.sh   (from a chart folder, charts/<chart>; run by the chart's `pnpm test`)
 #
-# helm lint --strict of this chart with every ci/*-values.yaml scenario and with the example deploy repo's values for
-# it, under Helm 4 (Argo CD 3.5) and Helm 3 (Argo CD 3.4). It runs inside `pnpm test` because CI runs only that.
+# helm lint --strict of the chart in the current folder with every ci/*-values.yaml scenario and with the example
+# deploy repo's values for it (examples/deploy/*/<chart>/values.yaml), under Helm 4 (Argo CD 3.5) and Helm 3
+# (Argo CD 3.4). It runs inside `pnpm test` because CI runs only that.
 # Exit 0 when every lint passes, 1 otherwise (each failure names the values file and shows the tail of helm's output).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+case "${1:-}" in
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+[[ -f Chart.yaml ]] || { echo "chart-lint: run it from a chart folder (no Chart.yaml in $PWD)" >&2; exit 2; }
 chart="$(basename "$PWD")"
 status=0
 values_files=(ci/*-values.yaml)
