@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Usage: node tests/keys/values-keys.mjs [chart-dir]   (default: the current directory)
+ * Usage: node ../../scripts/chart-values-keys.mjs [chart-dir]   (default: the current directory, a chart folder)
  *
  * Checks that values.yaml, values.schema.json and the templates agree on every key:
  *   1. every values.yaml key has a comment (on the line before it or at the end of its line);
