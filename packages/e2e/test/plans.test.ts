@@ -2,18 +2,26 @@
  * The Docker tiers' plans, checked without Docker: what the containers tier would start and what the kind tier would
  * create and apply, from the same inputs as the process tier.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planCluster } from '../src/cnpg.js';
-import { ENVOY_ADMIN_PORT, images, planContainers } from '../src/containers/plan.js';
+import { containersTeardownPlan, ENVOY_ADMIN_PORT, images, planContainers } from '../src/containers/plan.js';
 import type { K8sObject } from '../src/envoy-config.js';
-import { applyOrder, dependsOnCrd, KIND_NODE_IMAGE, kindClusters, kindCreateArgs } from '../src/kind/plan.js';
+import {
+  applyOrder,
+  dependsOnCrd,
+  KIND_NODE_IMAGE,
+  kindClusters,
+  kindCreateArgs,
+  kindTeardownPlan,
+} from '../src/kind/plan.js';
 import { parseRendered } from '../src/kind/tier.js';
 import { loadCnpgCluster, loadGatewayObjects } from '../src/manifests.js';
 import { root } from '../src/paths.js';
 import { issue, pkiNames, type SecretDir, secretDir, standardCerts } from '../src/pki.js';
+import { runTeardownSync } from '../src/teardown.js';
 
 describe(planContainers, () => {
   let dir: string;
@@ -144,5 +152,90 @@ describe(parseRendered, () => {
     });
     expect(parseRendered(text).map((x) => x.kind)).toEqual(['Cluster']);
     expect(() => parseRendered('{}')).toThrowError(/no "clusters" array/);
+  });
+});
+
+describe(kindTeardownPlan, () => {
+  const c = kindClusters('abc123');
+  const created = [
+    { cluster: c.global, kubeconfig: '/run/kubeconfig-global' },
+    { cluster: c.site, kubeconfig: '/run/kubeconfig-site' },
+  ];
+
+  it('should delete every created cluster, the last created first, with its own kubeconfig', () => {
+    expect(kindTeardownPlan(created, { kind: '/tools/kind' })).toEqual([
+      {
+        what: 'kind cluster us-e2e-abc123-site-iad3',
+        argv: [
+          '/tools/kind',
+          'delete',
+          'cluster',
+          '--name',
+          'us-e2e-abc123-site-iad3',
+          '--kubeconfig',
+          '/run/kubeconfig-site',
+        ],
+      },
+      {
+        what: 'kind cluster us-e2e-abc123-global-1',
+        argv: [
+          '/tools/kind',
+          'delete',
+          'cluster',
+          '--name',
+          'us-e2e-abc123-global-1',
+          '--kubeconfig',
+          '/run/kubeconfig-global',
+        ],
+      },
+    ]);
+  });
+
+  it('should delete nothing when nothing was created or when --keep is set', () => {
+    expect(kindTeardownPlan([], { kind: 'kind' })).toEqual([]);
+    expect(kindTeardownPlan(created, { kind: 'kind', keep: true })).toEqual([]);
+  });
+});
+
+describe(containersTeardownPlan, () => {
+  it('should force-remove the containers with their volumes, then the network', () => {
+    const ids = ['a'.repeat(64), 'b'.repeat(64)];
+    expect(containersTeardownPlan({ containers: ids, network: 'net1' })).toEqual([
+      {
+        what: `containers ${'a'.repeat(12)}, ${'b'.repeat(12)}`,
+        argv: ['docker', 'rm', '--force', '--volumes', ...ids],
+      },
+      { what: 'network net1', argv: ['docker', 'network', 'rm', 'net1'] },
+    ]);
+  });
+
+  it('should remove nothing when nothing was started or when --keep is set', () => {
+    expect(containersTeardownPlan({ containers: [] })).toEqual([]);
+    expect(containersTeardownPlan({ containers: ['x'], network: 'n' }, { keep: true })).toEqual([]);
+  });
+});
+
+describe(runTeardownSync, () => {
+  it('should run every command, and report each failure with the command to run by hand', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'understack-e2e-teardown-'));
+    try {
+      const marker = join(dir, 'ran');
+      const failures = runTeardownSync(
+        [
+          { what: 'a failing step', argv: ['sh', '-c', 'echo gone wrong >&2; exit 3'] },
+          { what: 'a missing tool', argv: [join(dir, 'no-such-tool')] },
+          { what: 'the last step', argv: ['touch', marker] },
+        ],
+        10_000,
+      );
+      expect(failures).toHaveLength(2);
+      expect(failures[0]).toBe(
+        'removing a failing step failed (exit 3): gone wrong\n  by hand: sh -c echo gone wrong >&2; exit 3',
+      );
+      expect(failures[1]).toMatch(/^removing a missing tool failed \(.*ENOENT.*\)\n {2}by hand: /);
+      expect(existsSync(marker)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { type CnpgPlan, pgHba } from '../cnpg.js';
 import { type K8sObject, type Translation, translate } from '../envoy-config.js';
 import { GATEWAY_NAMESPACE } from '../manifests.js';
 import { pkiNames, type SecretDir } from '../pki.js';
+import type { TeardownCommand } from '../teardown.js';
 
 /** Image tags matching the process tier's binaries (PostgreSQL 17, Redis 7, Envoy 1.40 as pinned in requirements.txt). */
 export const images = {
@@ -182,4 +183,26 @@ export function planContainers(i: PlanInputs): ContainersPlan {
     readyLog: /starting main dispatch loop/,
   };
   return { postgres, redis, envoy, gateway };
+}
+
+/**
+ * How the containers tier removes what it started when the run is interrupted (SIGINT/SIGTERM): `docker rm -f -v` of
+ * its containers, then `docker network rm`. Empty with `--keep`. testcontainers' reaper (Ryuk) would remove them too
+ * once this process is gone, but only when it is enabled and after its timeout: the harness does not rely on it.
+ */
+export function containersTeardownPlan(
+  started: { containers: readonly string[]; network?: string },
+  opts: { keep?: boolean; docker?: string } = {},
+): TeardownCommand[] {
+  if (opts.keep) return [];
+  const docker = opts.docker ?? 'docker';
+  const plan: TeardownCommand[] = [];
+  if (started.containers.length > 0)
+    plan.push({
+      what: `containers ${started.containers.map((id) => id.slice(0, 12)).join(', ')}`,
+      argv: [docker, 'rm', '--force', '--volumes', ...started.containers],
+    });
+  if (started.network)
+    plan.push({ what: `network ${started.network}`, argv: [docker, 'network', 'rm', started.network] });
+  return plan;
 }

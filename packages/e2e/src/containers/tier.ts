@@ -18,9 +18,17 @@ import { loadCnpgCluster, loadGatewayObjects } from '../manifests.js';
 import { artifactsRoot, pyDir } from '../paths.js';
 import { type IssuedCert, issue, pkiNames, type SecretDir, secretDir, standardCerts } from '../pki.js';
 import { redisProbe } from '../process/probe.js';
+import { onExit } from '../process/supervisor.js';
+import { runTeardownSync } from '../teardown.js';
 import type { Component, Endpoint, SiteRoute, Tier } from '../tier.js';
 import { timeouts } from '../timeouts.js';
-import { type ContainerSpec, type ContainersPlan, ENVOY_ADMIN_PORT, planContainers } from './plan.js';
+import {
+  type ContainerSpec,
+  type ContainersPlan,
+  containersTeardownPlan,
+  ENVOY_ADMIN_PORT,
+  planContainers,
+} from './plan.js';
 
 type Started = import('testcontainers').StartedTestContainer;
 
@@ -40,12 +48,29 @@ export class ContainersTier implements Tier {
   private hostAddress = '127.0.0.1';
   private cleanups: (() => Promise<void> | void)[] = [];
   private logs: Record<string, string[]> = {};
+  private removeExitHook: () => void;
 
   constructor(readonly opts: { keep?: boolean } = {}) {
     this.runDir = mkdtempSync(join(tmpdir(), 'understack-e2e-containers-'));
     chmodSync(this.runDir, 0o700);
     this.logDir = join(this.runDir, 'logs');
     mkdirSync(this.logDir);
+    // Ctrl-C/SIGTERM (the supervisor's hook, as for the process tier): remove the containers and the network
+    // synchronously, then the run folder (the PKI's private keys).
+    this.removeExitHook = onExit(() => {
+      const plan = this.teardownPlan();
+      for (const c of plan) process.stderr.write(`[e2e] interrupted: removing ${c.what}\n`);
+      for (const f of runTeardownSync(plan, timeouts.stop * 2)) process.stderr.write(`[e2e] ${f}\n`);
+      if (!this.opts.keep) rmSync(this.runDir, { recursive: true, force: true });
+    });
+  }
+
+  /** The teardown commands for what is running now (empty with --keep). */
+  teardownPlan() {
+    return containersTeardownPlan(
+      { containers: Object.values(this.containers).map((c) => c.getId()), network: this.network?.getId() },
+      { keep: this.opts.keep },
+    );
   }
 
   async up(): Promise<void> {
@@ -285,10 +310,26 @@ export class ContainersTier implements Tier {
     return dir;
   }
 
+  /**
+   * Idempotent. With --keep the containers stay up for inspection (testcontainers' reaper still removes them when this
+   * process exits unless TESTCONTAINERS_RYUK_DISABLED=true).
+   */
   async down(): Promise<void> {
     for (const c of this.cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-    await Promise.allSettled(Object.values(this.containers).map((c) => c.stop({ timeout: timeouts.stop })));
-    await this.network?.stop().catch(() => undefined);
-    if (!this.opts.keep) rmSync(this.runDir, { recursive: true, force: true });
+    const containers = Object.entries(this.containers);
+    this.containers = {};
+    const network = this.network;
+    this.network = undefined;
+    if (this.opts.keep) {
+      for (const [name, c] of containers) step(`--keep: ${name} container ${c.getId().slice(0, 12)} left running`);
+      step(`--keep: run folder ${this.runDir} left in place`);
+    } else {
+      await Promise.allSettled(
+        containers.map(([, c]) => c.stop({ timeout: timeouts.stop, remove: true, removeVolumes: true })),
+      );
+      await network?.stop().catch(() => undefined);
+      rmSync(this.runDir, { recursive: true, force: true });
+    }
+    this.removeExitHook();
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { K8sObject } from '../envoy-config.js';
 import { GLOBAL_CLUSTER, SITE_CLUSTER } from '../manifests.js';
+import type { TeardownCommand } from '../teardown.js';
 
 /** kindest/node image for the Kubernetes version the renderer assumes (DEFAULT_KUBE_VERSION 1.33). */
 export const KIND_NODE_IMAGE = 'kindest/node:v1.33.1';
@@ -95,4 +96,20 @@ export function dependsOnCrd(objects: readonly K8sObject[]): Set<string> {
       if (spec?.names?.kind) crdKinds.add(spec.names.kind);
     }
   return crdKinds;
+}
+
+/**
+ * How the kind tier removes what it created: `kind delete cluster` per cluster, the last created first (a cluster whose
+ * creation was interrupted is included: kind deletes a half-made cluster, and a missing one is not an error). Empty
+ * with `--keep`. The same plan runs from `down()` and from the SIGINT/SIGTERM hook.
+ */
+export function kindTeardownPlan(
+  created: readonly { cluster: KindCluster; kubeconfig: string }[],
+  opts: { keep?: boolean; kind: string },
+): TeardownCommand[] {
+  if (opts.keep) return [];
+  return [...created].reverse().map(({ cluster, kubeconfig }) => ({
+    what: `kind cluster ${cluster.kindName}`,
+    argv: [opts.kind, ...kindDeleteArgs(cluster, kubeconfig)],
+  }));
 }

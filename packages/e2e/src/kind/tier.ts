@@ -32,10 +32,12 @@ import {
   standardCerts,
 } from '../pki.js';
 import { redisProbe } from '../process/probe.js';
+import { onExit } from '../process/supervisor.js';
+import { runTeardownSync } from '../teardown.js';
 import type { Component, Endpoint, SiteRoute, Tier } from '../tier.js';
 import { timeouts } from '../timeouts.js';
 import { type Forward, forwardPort } from './forward.js';
-import { applyOrder, type KindCluster, kindClusters, kindCreateArgs, kindDeleteArgs } from './plan.js';
+import { applyOrder, type KindCluster, kindClusters, kindCreateArgs, kindTeardownPlan } from './plan.js';
 
 const NS = 'nautobot';
 
@@ -85,11 +87,34 @@ export class KindTier implements Tier {
   private created: KindCluster[] = [];
   private forwards = new Map<string, Forward>();
   private cleanups: (() => Promise<void> | void)[] = [];
+  private removeExitHook: () => void;
 
   constructor(readonly opts: { keep?: boolean } = {}) {
     this.runDir = mkdtempSync(join(tmpdir(), 'understack-e2e-kind-'));
     this.logDir = join(this.runDir, 'logs');
     mkdirSync(this.logDir);
+    // Ctrl-C/SIGTERM (the supervisor's hook, as for the process tier): delete the clusters synchronously, then the run
+    // folder (kubeconfigs, the PKI).
+    this.removeExitHook = onExit(() => this.teardownSync());
+  }
+
+  /** The teardown commands for what exists now (empty with --keep). */
+  teardownPlan() {
+    return kindTeardownPlan(
+      this.created.map((c) => ({
+        cluster: c,
+        kubeconfig: this.kubeconfig(c === this.clusters.global ? 'global' : 'site'),
+      })),
+      { keep: this.opts.keep, kind: toolPath('kind') },
+    );
+  }
+
+  private teardownSync(): void {
+    const plan = this.teardownPlan();
+    for (const c of plan) process.stderr.write(`[e2e] interrupted: removing ${c.what}\n`);
+    for (const f of runTeardownSync(plan, timeouts.stop * 6)) process.stderr.write(`[e2e] ${f}\n`);
+    this.created.splice(0);
+    if (!this.opts.keep) rmSync(this.runDir, { recursive: true, force: true });
   }
 
   private kubeconfig(which: 'global' | 'site'): string {
@@ -108,8 +133,9 @@ export class KindTier implements Tier {
       const cfg = join(this.runDir, `kind-${which}.yaml`);
       writeFileSync(cfg, stringify(c.config));
       step(`kind: create cluster ${c.kindName}`);
-      await run(kind, kindCreateArgs(c, cfg, this.kubeconfig(which), Math.round(timeouts.serverReady / 1000) * 5));
+      // Registered before `kind create` returns: a Ctrl-C or a failure half-way through still deletes it.
       this.created.push(c);
+      await run(kind, kindCreateArgs(c, cfg, this.kubeconfig(which), Math.round(timeouts.serverReady / 1000) * 5));
       const kc = new k8s.KubeConfig();
       kc.loadFromFile(this.kubeconfig(which));
       this.kc[which] = kc;
@@ -506,15 +532,24 @@ export class KindTier implements Tier {
     return dir;
   }
 
+  /** Idempotent: a second call (or one after the signal hook ran) finds nothing left to remove. */
   async down(): Promise<void> {
     for (const c of this.cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-    for (const f of this.forwards.values()) await f.close();
+    for (const f of this.forwards.values()) await f.close().catch(() => undefined);
     this.forwards.clear();
-    if (!this.opts.keep)
-      for (const c of this.created.splice(0)) {
-        const which = c === this.clusters.global ? 'global' : 'site';
-        await run(toolPath('kind'), kindDeleteArgs(c, this.kubeconfig(which)), { reject: false });
-      }
+    if (this.opts.keep) {
+      for (const c of this.created)
+        step(`--keep: cluster ${c.kindName} left running (kind delete cluster --name ${c.kindName})`);
+      step(`--keep: run folder ${this.runDir} (kubeconfigs) left in place`);
+    }
+    for (const c of this.teardownPlan()) {
+      step(`remove ${c.what}`);
+      const r = await run(c.argv[0]!, c.argv.slice(1), { reject: false });
+      if (r.exitCode !== 0)
+        process.stderr.write(`[e2e] removing ${c.what} failed (exit ${r.exitCode}); by hand: ${c.argv.join(' ')}\n`);
+    }
+    this.created.splice(0);
     if (!this.opts.keep) rmSync(this.runDir, { recursive: true, force: true });
+    this.removeExitHook();
   }
 }
