@@ -3,7 +3,10 @@
 Usage: python pki.py < spec.json
 
 spec: {"out": "<dir>", "certs": [{"name", "cn", "issuer": "<name>|self", "ca": bool, "dns": [...], "ips": [...],
-       "usages": ["server auth"|"client auth"], "days": int, "notBeforeDays": int, "serial": int?}]}
+       "usages": ["server auth"|"client auth"], "days": int, "notBeforeDays": int, "serial": int?}
+       | {"name", "existing": {"crt": "<pem file>", "key": "<pem file>"}}]}
+An "existing" entry loads a CA issued elsewhere (the kind tier: cert-manager's CA, read on the global side) so later
+entries can name it as their issuer; its folder gets tls.crt and ca.crt only, never a copy of its key.
 Certificates are issued in order; an issuer must come before what it signs. Each folder gets tls.crt, tls.key and
 ca.crt (the issuing CA's certificate, as cert-manager's CA issuer writes it; a self-signed CA's ca.crt is itself).
 Keys are ECDSA P-256 in PKCS#1/SEC1 form ("EC PRIVATE KEY"), like cert-manager's `encoding: PKCS1`.
@@ -88,20 +91,36 @@ def issue(spec, issued):
     return cert, key, issuer_cert or cert
 
 
+def load(files):
+    """A certificate and its private key from PEM files; the key must belong to the certificate."""
+    with open(files["crt"], "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    with open(files["key"], "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), password=None)
+    if cert.public_key().public_numbers() != key.public_key().public_numbers():
+        raise SystemExit(f"pki.py: the key in {files['key']} does not belong to the certificate in {files['crt']}")
+    return cert, key
+
+
 def main():
     spec = json.load(sys.stdin)
     out = spec["out"]
     issued, summary = {}, []
     for c in spec["certs"]:
-        cert, key, ca = issue(c, issued)
         folder = os.path.join(out, c["name"])
         os.makedirs(folder, mode=0o700, exist_ok=True)
+        if "existing" in c:
+            cert, key = load(c["existing"])
+            issued[c["name"]] = (cert, key)
+            ca = cert
+        else:
+            cert, key, ca = issue(c, issued)
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+            )
+            write(os.path.join(folder, "tls.key"), pem, 0o600)
         write(os.path.join(folder, "tls.crt"), cert.public_bytes(serialization.Encoding.PEM), 0o644)
         write(os.path.join(folder, "ca.crt"), ca.public_bytes(serialization.Encoding.PEM), 0o644)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-        )
-        write(os.path.join(folder, "tls.key"), pem, 0o600)
         summary.append(
             {
                 "name": c["name"],

@@ -19,6 +19,12 @@ export interface CertSpec {
   name: string;
   cn: string;
   issuer: string;
+  /**
+   * Load this CA from PEM files instead of issuing it (the kind tier: cert-manager's real CA, read on the global side),
+   * so later specs can name it as `issuer`. Its folder gets tls.crt and ca.crt only, never the key. `cn`/`issuer` are
+   * then informational.
+   */
+  existing?: { crt: string; key: string };
   ca?: boolean;
   dns?: string[];
   ips?: string[];

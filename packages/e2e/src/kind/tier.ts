@@ -21,22 +21,21 @@ import { TierUnavailable } from '../errors.js';
 import { step } from '../log.js';
 import { GLOBAL_CLUSTER, loadCnpgCluster, loadGatewayObjects, SITE_CLUSTER } from '../manifests.js';
 import { artifactsRoot, root } from '../paths.js';
-import {
-  DB_FQDN,
-  type IssuedCert,
-  issue,
-  pkiNames,
-  REDIS_FQDN,
-  type SecretDir,
-  secretDir,
-  standardCerts,
-} from '../pki.js';
+import { DB_FQDN, type IssuedCert, issue, pkiNames, REDIS_FQDN, type SecretDir, secretDir } from '../pki.js';
 import { redisProbe } from '../process/probe.js';
 import { onExit } from '../process/supervisor.js';
 import { runTeardownSync } from '../teardown.js';
 import type { Component, Endpoint, SiteRoute, Tier } from '../tier.js';
 import { timeouts } from '../timeouts.js';
 import { type Forward, forwardPort } from './forward.js';
+import {
+  checkNegativeCerts,
+  kindPkiSpecs,
+  type MtlsNames,
+  mtlsNames,
+  WRONG_CN_CERTIFICATE,
+  wrongCnCertificate,
+} from './pki.js';
 import { applyOrder, type KindCluster, kindClusters, kindCreateArgs, kindTeardownPlan } from './plan.js';
 
 const NS = 'nautobot';
@@ -87,6 +86,8 @@ export class KindTier implements Tier {
   private created: KindCluster[] = [];
   private forwards = new Map<string, Forward>();
   private cleanups: (() => Promise<void> | void)[] = [];
+  private mtls?: MtlsNames;
+  private clientSecret = '';
   private removeExitHook: () => void;
 
   constructor(readonly opts: { keep?: boolean } = {}) {
@@ -159,6 +160,11 @@ export class KindTier implements Tier {
           `rendering ${name} failed (understack-render exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-5).join('\n')}`,
         );
       const objects = parseRendered(r.stdout);
+      if (which === 'global') {
+        // The wrong-CN client certificate of the negatives: issued by cert-manager from the same CA Issuer.
+        this.mtls = mtlsNames(objects, SITE_CLUSTER);
+        objects.push(wrongCnCertificate(this.mtls));
+      }
       // Never written to the artifacts: the render holds Secret values.
       await this.apply(which, objects);
     }
@@ -166,12 +172,7 @@ export class KindTier implements Tier {
     step('wait: CNPG primary, Redis, Envoy Gateway proxy ready');
     for (const comp of ['postgres', 'redis', 'envoy'] as const) await this.waitPod(comp);
 
-    // The bad certificates for the negatives are issued locally (another CA etc.); the good ones come from cert-manager.
-    this.issued = await issue(join(this.runDir, 'pki'), standardCerts());
-    for (const n of Object.keys(this.issued)) this.certs[n] = secretDir(join(this.runDir, 'pki', n));
-    // The site's client certificate as cert-manager issued it on the global cluster (per-site name first).
-    const clientSecret = await this.firstSecret(siteClientSecretNames(SITE_CLUSTER));
-    await this.readSecretInto(clientSecret, this.certs[pkiNames.client]!);
+    await this.certificates();
     this.secretValues = {
       // CNPG's generated owner Secret is what the site's `nautobot-db` ExternalSecret would carry.
       'nautobot-db/password': await this.readSecretKey(`${this.cnpg.name}-app`, 'password'),
@@ -179,9 +180,9 @@ export class KindTier implements Tier {
       'nautobot-django/NAUTOBOT_SECRET_KEY': await this.readSecretKey('nautobot-django', 'NAUTOBOT_SECRET_KEY'),
     };
     step(
-      `site: Secrets from the global cluster (${clientSecret}, ...); the harness plays the external secrets provider`,
+      `site: Secrets from the global cluster (${this.clientSecret}, ...); the harness plays the external secrets provider`,
     );
-    const client = await this.readSecret(clientSecret);
+    const client = await this.readSecret(this.clientSecret);
     await this.writeSiteSecrets({
       // Only what a site may hold: the client pair and the CA certificate, never a CA private key.
       'nautobot-mtls-client': {
@@ -227,6 +228,60 @@ export class KindTier implements Tier {
           await new Promise((r) => setTimeout(r, timeouts.poll.kube));
         }
       }
+    }
+  }
+
+  /**
+   * The run's certificates: cert-manager's (the CA certificate, the site's client certificate, the wrong-CN one) read
+   * from the global cluster, plus the expired and other-CA client certificates signed by the harness (kind/pki.ts). The
+   * CA key pair is read into a 0700 folder only for the signing and deleted right after. A self-check makes sure each
+   * negative certificate is wrong for its own reason only before any case runs.
+   */
+  private async certificates(): Promise<void> {
+    const m = this.mtls!;
+    const pki = join(this.runDir, 'pki');
+    mkdirSync(pki, { recursive: true, mode: 0o700 });
+    const keyDir = mkdtempSync(join(this.runDir, 'ca-key-'));
+    try {
+      const ca = await this.waitSecret(m.caKeySecret, ['tls.crt', 'tls.key']);
+      writeFileSync(join(keyDir, 'tls.crt'), ca['tls.crt']!, { mode: 0o600 });
+      writeFileSync(join(keyDir, 'tls.key'), ca['tls.key']!, { mode: 0o600 });
+      step(`PKI: expired and other-CA client certificates (the expired one signed by ${m.issuer}'s CA key)`);
+      this.issued = await issue(pki, kindPkiSpecs({ crt: join(keyDir, 'tls.crt'), key: join(keyDir, 'tls.key') }));
+    } finally {
+      rmSync(keyDir, { recursive: true, force: true });
+    }
+    for (const n of Object.keys(this.issued)) this.certs[n] = secretDir(join(pki, n));
+    const fromCluster = async (name: string, secret: string) => {
+      const dir = secretDir(join(pki, name));
+      mkdirSync(dir.dir, { recursive: true, mode: 0o700 });
+      await this.waitSecret(secret, ['tls.crt', 'tls.key', 'ca.crt']);
+      await this.readSecretInto(secret, dir);
+      this.certs[name] = dir;
+    };
+    await fromCluster(pkiNames.caCert, m.caCertSecret);
+    // The site's client certificate as cert-manager issued it on the global cluster (per-site name first).
+    this.clientSecret = await this.firstSecret(siteClientSecretNames(SITE_CLUSTER));
+    await fromCluster(pkiNames.client, this.clientSecret);
+    await fromCluster(pkiNames.clientWrongCn, WRONG_CN_CERTIFICATE);
+    const problems = await checkNegativeCerts(this.certs, this.certs[pkiNames.caCert]!.ca);
+    if (problems.length > 0)
+      throw new Error(
+        `the negative cases' certificates would not fail for their own reason against the cluster's CA (${m.caCertSecret}):\n  ${problems.join('\n  ')}`,
+      );
+  }
+
+  /** A global Secret once it has every key (cert-manager writes it after issuing). */
+  private async waitSecret(name: string, keys: string[]): Promise<Record<string, string>> {
+    const deadline = Date.now() + timeouts.recover;
+    for (;;) {
+      const s = await this.readSecret(name).catch(() => undefined);
+      if (s && keys.every((k) => s[k])) return s;
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeouts.recover} ms waiting for Secret ${NS}/${name} on ${GLOBAL_CLUSTER} with keys ${keys.join(', ')}${s ? ` (has: ${Object.keys(s).join(', ')})` : ' (not found)'}: is the cert-manager Certificate Ready?`,
+        );
+      await new Promise((r) => setTimeout(r, timeouts.poll.kube));
     }
   }
 
