@@ -79,3 +79,25 @@ describe('Docker tiers down()', () => {
     rmSync(tier.runDir, { recursive: true, force: true });
   });
 });
+
+describe('KindTier.collectArtifacts', () => {
+  it('should write the reason and record a log export it could not make with its command (no Docker engine here)', async () => {
+    const { readFileSync, rmSync } = await import('node:fs');
+    const tier = new KindTier();
+    const t = tier as unknown as { created: unknown[]; clusters: { global: unknown } };
+    t.created.push(t.clusters.global);
+    const dir = tier.collectArtifacts('a case failed');
+    try {
+      expect(readFileSync(join(dir, 'REASON.txt'), 'utf8')).toBe('a case failed\n');
+      const exported = existsSync(join(dir, 'global', 'kind-logs'));
+      if (!exported)
+        expect(readFileSync(join(dir, 'COLLECT-ERRORS.txt'), 'utf8')).toMatch(
+          /^logs of us-e2e-\w+-global-1: \S*kind export logs \S+\/global\/kind-logs --name us-e2e-\w+-global-1: exit 1 /m,
+        );
+      await tier.down();
+      expect(existsSync(tier.runDir)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,12 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planCluster } from '../src/cnpg.js';
-import { containersTeardownPlan, ENVOY_ADMIN_PORT, images, planContainers } from '../src/containers/plan.js';
+import {
+  containersArtifactPlan,
+  containersTeardownPlan,
+  ENVOY_ADMIN_PORT,
+  images,
+  planContainers,
+} from '../src/containers/plan.js';
 import type { K8sObject } from '../src/envoy-config.js';
 import {
   applyOrder,
   dependsOnCrd,
   KIND_NODE_IMAGE,
+  kindArtifactPlan,
   kindClusters,
   kindCreateArgs,
   kindTeardownPlan,
@@ -237,5 +244,103 @@ describe(runTeardownSync, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe(kindArtifactPlan, () => {
+  const c = kindClusters('abc123');
+  const applied = (kinds: [string, string][]) => kinds.map(([apiVersion, kind]) => ({ apiVersion, kind }) as K8sObject);
+
+  it("should export every cluster's container logs and dump what was applied, never a Secret", () => {
+    const plan = kindArtifactPlan(
+      [
+        {
+          which: 'global',
+          cluster: c.global,
+          applied: applied([
+            ['v1', 'Secret'],
+            ['v1', 'ConfigMap'],
+            ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'],
+            ['postgresql.cnpg.io/v1', 'Cluster'],
+            ['cert-manager.io/v1', 'Certificate'],
+            ['gateway.networking.k8s.io/v1alpha2', 'TLSRoute'],
+            ['gateway.envoyproxy.io/v1alpha1', 'ClientTrafficPolicy'],
+            ['apps/v1', 'Deployment'],
+          ]),
+        },
+        { which: 'site', cluster: c.site, applied: applied([['apps/v1', 'Deployment']]) },
+      ],
+      '/art',
+      '/tools/kind',
+    );
+    expect(plan.commands).toEqual([
+      {
+        what: 'logs of us-e2e-abc123-global-1',
+        argv: ['/tools/kind', 'export', 'logs', '/art/global/kind-logs', '--name', 'us-e2e-abc123-global-1'],
+      },
+      {
+        what: 'logs of us-e2e-abc123-site-iad3',
+        argv: ['/tools/kind', 'export', 'logs', '/art/site/kind-logs', '--name', 'us-e2e-abc123-site-iad3'],
+      },
+    ]);
+    const global = plan.dumps.filter((d) => d.which === 'global').map((d) => `${d.apiVersion} ${d.kind}`);
+    expect(global).toEqual([
+      'v1 Pod',
+      'v1 Event',
+      'v1 Service',
+      'apps/v1 Deployment',
+      'apps/v1 StatefulSet',
+      'external-secrets.io/v1 ExternalSecret',
+      'postgresql.cnpg.io/v1 Cluster',
+      'cert-manager.io/v1 Certificate',
+      'gateway.networking.k8s.io/v1alpha2 TLSRoute',
+      'gateway.envoyproxy.io/v1alpha1 ClientTrafficPolicy',
+      'cert-manager.io/v1 CertificateRequest',
+    ]);
+    expect(plan.dumps.filter((d) => d.which === 'site').map((d) => d.kind)).toEqual([
+      'Pod',
+      'Event',
+      'Service',
+      'Deployment',
+      'StatefulSet',
+      'ExternalSecret',
+    ]);
+    expect(plan.dumps.find((d) => d.kind === 'Cluster')?.file).toBe('/art/global/clusters.yaml');
+    expect(plan.dumps.some((d) => d.kind === 'Secret' || d.kind === 'ConfigMap')).toBe(false);
+  });
+
+  it('should plan nothing before a cluster exists', () => {
+    expect(kindArtifactPlan([], '/art', 'kind')).toEqual({ commands: [], dumps: [] });
+  });
+});
+
+describe(containersArtifactPlan, () => {
+  it("should save each container's State and the network's members, never the full inspect (it holds the env)", () => {
+    const plan = containersArtifactPlan(
+      [
+        { name: 'postgres', id: 'p1' },
+        { name: 'envoy', id: 'e1' },
+      ],
+      'net1',
+      '/art',
+    );
+    expect(plan).toEqual([
+      {
+        what: 'state of the postgres container',
+        argv: ['docker', 'inspect', '--format', '{{json .State}}', 'p1'],
+        file: '/art/postgres.state.json',
+      },
+      {
+        what: 'state of the envoy container',
+        argv: ['docker', 'inspect', '--format', '{{json .State}}', 'e1'],
+        file: '/art/envoy.state.json',
+      },
+      {
+        what: 'network net1',
+        argv: ['docker', 'network', 'inspect', '--format', '{{json .Containers}}', 'net1'],
+        file: '/art/network.json',
+      },
+    ]);
+    expect(containersArtifactPlan([], undefined, '/art')).toEqual([]);
   });
 });

@@ -206,3 +206,28 @@ export function containersTeardownPlan(
     plan.push({ what: `network ${started.network}`, argv: [docker, 'network', 'rm', started.network] });
   return plan;
 }
+
+/**
+ * What the containers tier saves when a run fails, besides the logs it streamed: each container's `docker inspect`
+ * State (exit code, OOM kill, restart count, health) and the network's containers. Only `.State` and the network's
+ * membership are formatted out: the full inspect output carries the environment.
+ */
+export function containersArtifactPlan(
+  started: readonly { name: string; id: string }[],
+  network: string | undefined,
+  dir: string,
+  docker = 'docker',
+): (TeardownCommand & { file: string })[] {
+  const plan: (TeardownCommand & { file: string })[] = started.map((c) => ({
+    what: `state of the ${c.name} container`,
+    argv: [docker, 'inspect', '--format', '{{json .State}}', c.id],
+    file: `${dir}/${c.name}.state.json`,
+  }));
+  if (network)
+    plan.push({
+      what: `network ${network}`,
+      argv: [docker, 'network', 'inspect', '--format', '{{json .Containers}}', network],
+      file: `${dir}/network.json`,
+    });
+  return plan;
+}

@@ -4,6 +4,7 @@
  * is the host: it reaches the gateway's published ports with the FQDNs resolved by PGHOSTADDR / the resolver shim.
  * Needs a Docker engine: `up()` throws `TierUnavailable` without one (the runner turns that into a skip).
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { timeouts } from '../timeouts.js';
 import {
   type ContainerSpec,
   type ContainersPlan,
+  containersArtifactPlan,
   containersTeardownPlan,
   ENVOY_ADMIN_PORT,
   planContainers,
@@ -307,6 +309,18 @@ export class ContainersTier implements Tier {
     if (existsSync(join(this.runDir, 'inputs.json')))
       cpSync(join(this.runDir, 'inputs.json'), join(dir, 'inputs.json'));
     writeFileSync(join(dir, 'REASON.txt'), `${reason}\n`);
+    const plan = containersArtifactPlan(
+      Object.entries(this.containers).map(([name, c]) => ({ name, id: c.getId() })),
+      this.network?.getId(),
+      dir,
+    );
+    const errors: string[] = [];
+    for (const c of plan) {
+      const r = spawnSync(c.argv[0]!, c.argv.slice(1), { encoding: 'utf8', timeout: timeouts.stop });
+      if (r.status === 0) writeFileSync(c.file, r.stdout);
+      else errors.push(`${c.what}: ${c.argv.join(' ')}: ${r.error?.message ?? `exit ${r.status}`} ${r.stderr ?? ''}`);
+    }
+    if (errors.length > 0) writeFileSync(join(dir, 'COLLECT-ERRORS.txt'), `${errors.join('\n')}\n`);
     return dir;
   }
 

@@ -113,3 +113,78 @@ export function kindTeardownPlan(
     argv: [opts.kind, ...kindDeleteArgs(cluster, kubeconfig)],
   }));
 }
+
+/** A command whose output (or files) go to the artifacts folder. */
+export interface ArtifactCommand {
+  what: string;
+  argv: string[];
+  /** File for stdout; absent when the command writes its own files (kind export logs). */
+  file?: string;
+}
+
+/** Objects listed through the API into `file` (YAML, managedFields dropped). Never a Secret. */
+export interface ArtifactDump {
+  which: 'global' | 'site';
+  apiVersion: string;
+  kind: string;
+  file: string;
+}
+
+/** Kinds dumped from both clusters (the `kubectl describe`/`get -o yaml` of a failure: status, conditions, events). */
+const DUMP_BOTH: [string, string][] = [
+  ['v1', 'Pod'],
+  ['v1', 'Event'],
+  ['v1', 'Service'],
+  ['apps/v1', 'Deployment'],
+  ['apps/v1', 'StatefulSet'],
+  ['external-secrets.io/v1', 'ExternalSecret'],
+];
+/**
+ * Never dumped: Secrets (the render holds real values), and kinds whose state says nothing about a failure (their
+ * definitions are in the render). Everything else that was applied is dumped with the apiVersion it was applied with.
+ */
+const NOT_DUMPED = new Set([
+  'Secret',
+  'ConfigMap',
+  'CustomResourceDefinition',
+  'Namespace',
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'APIService',
+  'PriorityClass',
+]);
+/** Created by operators, not applied: cert-manager's requests show why a Certificate is not Ready. */
+const DUMP_GLOBAL_EXTRA: [string, string][] = [['cert-manager.io/v1', 'CertificateRequest']];
+
+/**
+ * What the kind tier saves when a run fails: per cluster `kind export logs` (every container's log, current and
+ * previous — what `kubectl logs` shows — plus kubelet and containerd), and as YAML (what `kubectl describe` shows:
+ * status, conditions) the objects of DUMP_BOTH plus every kind applied to that cluster except NOT_DUMPED. Secrets are
+ * never listed.
+ */
+export function kindArtifactPlan(
+  created: readonly { which: 'global' | 'site'; cluster: KindCluster; applied?: readonly K8sObject[] }[],
+  dir: string,
+  kind: string,
+): { commands: ArtifactCommand[]; dumps: ArtifactDump[] } {
+  const commands: ArtifactCommand[] = [];
+  const dumps: ArtifactDump[] = [];
+  for (const { which, cluster, applied } of created) {
+    commands.push({
+      what: `logs of ${cluster.kindName}`,
+      argv: [kind, 'export', 'logs', `${dir}/${which}/kind-logs`, '--name', cluster.kindName],
+    });
+    const kinds = new Map<string, string>(DUMP_BOTH.map(([v, k]) => [k, v]));
+    for (const o of applied ?? [])
+      if (o.kind && o.apiVersion && !NOT_DUMPED.has(o.kind) && !kinds.has(o.kind)) kinds.set(o.kind, o.apiVersion);
+    if (which === 'global') for (const [v, k] of DUMP_GLOBAL_EXTRA) if (!kinds.has(k)) kinds.set(k, v);
+    for (const [k, apiVersion] of kinds)
+      dumps.push({ which, apiVersion, kind: k, file: `${dir}/${which}/${k.toLowerCase()}s.yaml` });
+  }
+  return { commands, dumps };
+}

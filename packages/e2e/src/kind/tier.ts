@@ -6,10 +6,12 @@
  * forwards to the Envoy Gateway pod (bytes untouched: TLS, SNI and client certificates arrive as sent).
  * Needs Docker and the pinned kind binary; `up()` throws `TierUnavailable` without Docker.
  */
+
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { run, toolPath } from '@understack/scripts';
 import { stringify } from 'yaml';
@@ -36,7 +38,15 @@ import {
   WRONG_CN_CERTIFICATE,
   wrongCnCertificate,
 } from './pki.js';
-import { applyOrder, type KindCluster, kindClusters, kindCreateArgs, kindTeardownPlan } from './plan.js';
+import {
+  type ArtifactDump,
+  applyOrder,
+  type KindCluster,
+  kindArtifactPlan,
+  kindClusters,
+  kindCreateArgs,
+  kindTeardownPlan,
+} from './plan.js';
 
 const NS = 'nautobot';
 
@@ -87,6 +97,9 @@ export class KindTier implements Tier {
   private forwards = new Map<string, Forward>();
   private cleanups: (() => Promise<void> | void)[] = [];
   private mtls?: MtlsNames;
+  /** apiVersion/kind of what was applied to each cluster (for the artifacts; never the objects: they hold secrets). */
+  private appliedKinds: Partial<Record<'global' | 'site', K8sObject[]>> = {};
+  private pendingArtifacts?: Promise<void>;
   private clientSecret = '';
   private removeExitHook: () => void;
 
@@ -166,6 +179,7 @@ export class KindTier implements Tier {
         objects.push(wrongCnCertificate(this.mtls));
       }
       // Never written to the artifacts: the render holds Secret values.
+      this.appliedKinds[which] = objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind }) as K8sObject);
       await this.apply(which, objects);
     }
 
@@ -466,6 +480,9 @@ export class KindTier implements Tier {
         ssl_keyfile: c.key,
         ssl_ca_certs: c.ca,
         ssl_cert_reqs: 'required',
+        // The chain is verified against cert-manager's CA; the name cannot be: the port forward is reached as
+        // 127.0.0.1 and the server certificate names only the Services and the gateway FQDN (no localhost SAN).
+        ssl_check_hostname: false,
         password: this.secretValues['nautobot-redis/password']!,
       },
       command,
@@ -575,21 +592,63 @@ export class KindTier implements Tier {
     return { kindNode: (this.clusters.global.config.nodes as { image: string }[])[0]!.image };
   }
 
+  /**
+   * Saves what `kindArtifactPlan` lists: `kind export logs` per cluster (synchronous, so the logs are there when the
+   * runner names the folder) and the API dumps, which `down()` awaits before it deletes the clusters. A step that fails
+   * is recorded in COLLECT-ERRORS.txt, never thrown (the run's own failure is what matters).
+   */
   collectArtifacts(reason: string): string {
     const dir = join(artifactsRoot(), `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'REASON.txt'), `${reason}\n`);
-    for (const c of this.created)
-      writeFileSync(
-        join(dir, `kind-export-logs-${c.kindName}.sh`),
-        `${toolPath('kind')} export logs --name ${c.kindName} ${dir}/${c.kindName}\n`,
-      );
+    const plan = kindArtifactPlan(
+      this.created.map((c) => {
+        const which = c === this.clusters.global ? 'global' : 'site';
+        return { which, cluster: c, applied: this.appliedKinds[which] };
+      }),
+      dir,
+      toolPath('kind'),
+    );
+    const errors: string[] = [];
+    for (const c of plan.commands) {
+      mkdirSync(join(dir, 'global'), { recursive: true });
+      mkdirSync(join(dir, 'site'), { recursive: true });
+      const r = spawnSync(c.argv[0]!, c.argv.slice(1), { encoding: 'utf8', timeout: timeouts.stop * 6 });
+      if (r.status !== 0)
+        errors.push(`${c.what}: ${c.argv.join(' ')}: ${r.error?.message ?? `exit ${r.status}`} ${r.stderr ?? ''}`);
+    }
+    if (errors.length > 0) writeFileSync(join(dir, 'COLLECT-ERRORS.txt'), `${errors.join('\n')}\n`);
+    this.pendingArtifacts = this.dumpObjects(plan.dumps, join(dir, 'COLLECT-ERRORS.txt'));
     return dir;
+  }
+
+  private async dumpObjects(dumps: ArtifactDump[], errorsFile: string): Promise<void> {
+    const k8s = await import('@kubernetes/client-node');
+    for (const d of dumps) {
+      const kc = this.kc[d.which];
+      if (!kc) continue;
+      try {
+        const list = await k8s.KubernetesObjectApi.makeApiClient(kc).list(d.apiVersion, d.kind);
+        const items = list.items
+          .filter((o) => o.kind !== 'Secret')
+          .map((o) => {
+            const { managedFields: _m, ...metadata } = o.metadata ?? {};
+            return { ...o, apiVersion: d.apiVersion, kind: d.kind, metadata };
+          });
+        mkdirSync(dirname(d.file), { recursive: true });
+        writeFileSync(d.file, items.map((o) => stringify(o)).join('---\n'));
+      } catch (e) {
+        appendFileSync(errorsFile, `list ${d.apiVersion} ${d.kind} on ${d.which}: ${(e as Error).message}\n`);
+      }
+    }
   }
 
   /** Idempotent: a second call (or one after the signal hook ran) finds nothing left to remove. */
   async down(): Promise<void> {
     for (const c of this.cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+    // The artifacts' API dumps need the clusters: finish them first.
+    await this.pendingArtifacts?.catch(() => undefined);
+    this.pendingArtifacts = undefined;
     for (const f of this.forwards.values()) await f.close().catch(() => undefined);
     this.forwards.clear();
     if (this.opts.keep) {
