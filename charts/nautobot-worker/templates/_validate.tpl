@@ -102,6 +102,7 @@ which deploys this chart, never shows NOTES. */ -}}
 {{- if and $kubernetesWorkers $v.kubernetesJobs.rbac.create (not $v.serviceAccount.create) (not $v.serviceAccount.name) -}}
 {{- fail "serviceAccount.name: empty while serviceAccount.create is false and kubernetes workers are enabled, so the Job-creating Role would be bound to the namespace's default ServiceAccount: every pod in the namespace could then create Jobs. Either: set serviceAccount.create: true, name an existing ServiceAccount in serviceAccount.name, or set kubernetesJobs.rbac.create: false and grant the rights yourself" -}}
 {{- end -}}
+{{- include "nautobot-worker.validateNames" (dict "ctx" . "workers" $workers "celeryWorkers" $celeryWorkers) -}}
 {{- range $name, $spec := $workers -}}
 {{- if and $spec.autoscaling $spec.autoscaling.enabled (gt (int $spec.autoscaling.minReplicas) (int $spec.autoscaling.maxReplicas)) -}}
 {{- fail (printf "workers.%s.autoscaling: minReplicas (%v) is greater than maxReplicas (%v), so the HorizontalPodAutoscaler would be rejected. Either: lower minReplicas, or raise maxReplicas (in workers.%s.autoscaling, or celery.autoscaling for every worker)" $name $spec.autoscaling.minReplicas $spec.autoscaling.maxReplicas $name) -}}
@@ -144,6 +145,46 @@ that group or others can access. arg: dict ctx path volumes
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+
+{{/*
+Kubernetes name limits, checked on the names the templates really render (after fullname's own trunc 63), so a long
+release, fullnameOverride or worker name stops the render with the value to change instead of an API-server
+rejection at sync time (or, worse, a silently shortened name). The limit depends on the kind:
+- <fullname>-<worker>: the celery worker's Deployment, PodDisruptionBudget and HorizontalPodAutoscaler. The API
+  accepts a 253-character DNS subdomain, but Kubernetes documents DNS labels (63) for Deployments because the name
+  prefixes every pod name and pod host name. It is not 63 minus the pod suffix: pods are named
+  <deployment>-<pod-template-hash, up to 10>-<5 random>, and the API server cuts a generated name's prefix to 58
+  characters, so pod names stay valid 63-character labels; past 46 characters only the hash is shortened.
+- <fullname>-metrics: a Service name is an RFC 1035 DNS label (it becomes <name>.<namespace>.svc): the API server
+  rejects more than 63 characters.
+- A kubernetes worker's name is the label value understack.io/job-queue on its Jobs and pods: at most 63.
+- Not checked: the job-queue ConfigMap (<fullname>-job-queues), config ConfigMap, ServiceAccounts and Role are DNS
+  subdomains (253); with fullname capped at 63 they cannot exceed it. ServiceMonitor and PodMonitor use fullname.
+arg: dict ctx workers celeryWorkers
+*/}}
+{{- define "nautobot-worker.validateNames" -}}
+{{- $v := .ctx.Values -}}
+{{- $fullname := include "nautobot-worker.fullname" .ctx -}}
+{{- $prefix := ternary (printf "fullnameOverride (%q)" (toString $v.fullnameOverride)) (printf "the release name %q (plus the chart name unless the release name contains it)" .ctx.Release.Name) (not (empty $v.fullnameOverride)) -}}
+{{- range $name, $spec := .workers -}}
+{{- if eq $spec.type "celery" -}}
+{{- $resource := printf "%s-%s" $fullname $name -}}
+{{- if gt (len $resource) 63 -}}
+{{- $room := sub 62 (len $fullname) -}}
+{{- fail (printf "workers.%s: the worker's Deployment, PodDisruptionBudget and HorizontalPodAutoscaler would be named %q, %d characters, over the 63-character limit. Kubernetes documents DNS labels (at most 63 characters) for Deployment names because the name prefixes every pod's name and host name (the pods add a ReplicaSet hash and a random suffix, which the API server fits into 63 by shortening the hash). The name is <fullname>-<worker>, and fullname %q comes from %s. Either: shorten the worker name to at most %d characters (rename workers.%s), set fullnameOverride to a shorter prefix (at most %d characters for this worker), or install with a shorter release name" $name $resource (len $resource) $fullname $prefix (max $room 0) $name (sub 62 (len $name))) -}}
+{{- end -}}
+{{- else if gt (len $name) 63 -}}
+{{- fail (printf "workers.%s: the name is %d characters, but a kubernetes worker's name is the label value understack.io/job-queue on every Job and pod of its queue, and Kubernetes label values are at most 63 characters. Either: rename workers.%s to at most 63 characters (the Nautobot job queue must be renamed to match), or remove it" $name (len $name) $name) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $v.metrics.enabled .celeryWorkers -}}
+{{- $service := printf "%s-metrics" $fullname -}}
+{{- if gt (len $service) 63 -}}
+{{- fail (printf "fullnameOverride: the metrics Service would be named %q, %d characters, but a Service name is an RFC 1035 DNS label (it becomes %s.<namespace>.svc), which the API server rejects beyond 63 characters. The name is <fullname>-metrics, and fullname %q comes from %s. Either: set fullnameOverride to at most 55 characters, install with a shorter release name, or set metrics.enabled: false" $service (len $service) $service $fullname $prefix) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
