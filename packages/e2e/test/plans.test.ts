@@ -2,7 +2,7 @@
  * The Docker tiers' plans, checked without Docker: what the containers tier would start and what the kind tier would
  * create and apply, from the same inputs as the process tier.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,15 +17,18 @@ import {
 import type { K8sObject } from '../src/envoy-config.js';
 import {
   applyOrder,
+  applyPhases,
   dependsOnCrd,
   KIND_NODE_IMAGE,
   kindArtifactPlan,
   kindClusters,
   kindCreateArgs,
   kindTeardownPlan,
+  providerSecrets,
+  webhookDeployments,
 } from '../src/kind/plan.js';
 import { parseRendered } from '../src/kind/tier.js';
-import { loadCnpgCluster, loadGatewayObjects } from '../src/manifests.js';
+import { loadCnpgCluster, loadGatewayObjects, parseObjects } from '../src/manifests.js';
 import { root } from '../src/paths.js';
 import { issue, pkiNames, type SecretDir, secretDir, standardCerts } from '../src/pki.js';
 import { runTeardownSync } from '../src/teardown.js';
@@ -342,5 +345,127 @@ describe(containersArtifactPlan, () => {
       },
     ]);
     expect(containersArtifactPlan([], undefined, '/art')).toEqual([]);
+  });
+});
+
+describe(applyPhases, () => {
+  it('should apply built-in kinds (CRDs, operators, webhooks) first and custom resources second, each in apply order', () => {
+    const o = (apiVersion: string, kind: string, name: string) =>
+      ({ apiVersion, kind, metadata: { name } }) as K8sObject;
+    const { builtin, custom } = applyPhases([
+      o('cert-manager.io/v1', 'Certificate', 'client'),
+      o('apps/v1', 'Deployment', 'cert-manager-webhook'),
+      o('gateway.envoyproxy.io/v1alpha1', 'ClientTrafficPolicy', 'keepalive'),
+      o('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'certificates.cert-manager.io'),
+      o('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'cert-manager-webhook'),
+      o('v1', 'Service', 'cert-manager-webhook'),
+      o('postgresql.cnpg.io/v1', 'Cluster', 'nautobot-cluster'),
+    ]);
+    expect(builtin.map((x) => x.metadata!.name)).toEqual([
+      'certificates.cert-manager.io',
+      'cert-manager-webhook',
+      'cert-manager-webhook',
+      'cert-manager-webhook',
+    ]);
+    expect(builtin.map((x) => x.kind)).toEqual([
+      'CustomResourceDefinition',
+      'Service',
+      'ValidatingWebhookConfiguration',
+      'Deployment',
+    ]);
+    expect(custom.map((x) => x.kind)).toEqual(['Certificate', 'ClientTrafficPolicy', 'Cluster']);
+  });
+});
+
+describe(webhookDeployments, () => {
+  it('should find the Deployments behind webhook configurations and CRD conversion webhooks, not the applications', () => {
+    const objects = [
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: 'cert-manager-webhook' },
+        webhooks: [{ clientConfig: { service: { namespace: 'cert-manager', name: 'cert-manager-webhook' } } }],
+      },
+      {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'clusters.postgresql.cnpg.io' },
+        spec: {
+          conversion: {
+            webhook: { clientConfig: { service: { namespace: 'cnpg-system', name: 'cnpg-webhook-service' } } },
+          },
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'cert-manager-webhook', namespace: 'cert-manager' },
+        spec: { selector: { 'app.kubernetes.io/component': 'webhook' } },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'cnpg-webhook-service', namespace: 'cnpg-system' },
+        spec: { selector: { 'app.kubernetes.io/name': 'cloudnative-pg' } },
+      },
+      ...[
+        ['cert-manager', 'cert-manager', 'controller'],
+        ['cert-manager', 'cert-manager-webhook', 'webhook'],
+        ['cnpg-system', 'cnpg-controller-manager', 'x'],
+        ['nautobot', 'nautobot-default', 'nautobot'],
+      ].map(([namespace, name, component]) => ({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace },
+        spec: {
+          template: {
+            metadata: {
+              labels: {
+                'app.kubernetes.io/component': component,
+                ...(namespace === 'cnpg-system' ? { 'app.kubernetes.io/name': 'cloudnative-pg' } : {}),
+              },
+            },
+          },
+        },
+      })),
+    ] as K8sObject[];
+    expect(webhookDeployments(objects)).toEqual([
+      { namespace: 'cert-manager', name: 'cert-manager-webhook' },
+      { namespace: 'cnpg-system', name: 'cnpg-controller-manager' },
+    ]);
+  });
+});
+
+describe(providerSecrets, () => {
+  const load = (cluster: string, app: string) => {
+    const dir = join(root(), 'examples', 'deploy', cluster, app);
+    return readdirSync(dir)
+      .filter((f) => f.startsWith('externalsecret-'))
+      .flatMap((f) => parseObjects(readFileSync(join(dir, f), 'utf8'), f))
+      .map((o) => ({ ...o, metadata: { namespace: 'nautobot', ...o.metadata } }));
+  };
+  const provider = {
+    'understack/nautobot-redis/password': 'redis-pw',
+    'understack/nautobot-django/password': 'django-key',
+    'understack/nautobot-db/password': 'db-pw',
+  };
+
+  it("should deliver the example global cluster's ExternalSecrets from the harness's provider values", () => {
+    const r = providerSecrets(load('global-1', 'nautobot'), provider);
+    expect(r.missing).toEqual([]);
+    const byName = Object.fromEntries(
+      r.secrets.map((s) => [s.metadata!.name, (s as unknown as { stringData: Record<string, string> }).stringData]),
+    );
+    expect(byName['nautobot-redis']).toEqual({ password: 'redis-pw' });
+    expect(Object.values(byName['nautobot-django'] ?? {})).toEqual(['django-key']);
+  });
+
+  it("should deliver the site's data ExternalSecrets, leave the templated client certificate to the caller, and list what it lacks", () => {
+    const r = providerSecrets(load('site-iad3', 'nautobot-worker'), provider);
+    expect(r.secrets.map((s) => s.metadata!.name).sort()).toEqual(['nautobot-db', 'nautobot-django', 'nautobot-redis']);
+    expect(r.skipped).toEqual(['nautobot/nautobot-mtls-client']);
+    expect(r.missing).toEqual([
+      'nautobot/dockerconfigjson-github-com .dockerconfigjson <- understack/dockerconfigjson-github-com/password',
+    ]);
   });
 });

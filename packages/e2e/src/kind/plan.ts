@@ -188,3 +188,137 @@ export function kindArtifactPlan(
   }
   return { commands, dumps };
 }
+
+/** API groups the API server serves itself (no CRD, no operator needed). */
+const BUILTIN_GROUPS = new Set([
+  '',
+  'apps',
+  'batch',
+  'policy',
+  'autoscaling',
+  'rbac.authorization.k8s.io',
+  'apiextensions.k8s.io',
+  'admissionregistration.k8s.io',
+  'apiregistration.k8s.io',
+  'networking.k8s.io',
+  'scheduling.k8s.io',
+  'storage.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'node.k8s.io',
+  'certificates.k8s.io',
+]);
+
+const groupOf = (o: K8sObject) => {
+  const v = o.apiVersion ?? '';
+  return v.includes('/') ? v.slice(0, v.lastIndexOf('/')) : '';
+};
+
+/**
+ * The two phases of an apply. First everything the API server serves itself — CRDs, the operators' (cert-manager,
+ * CloudNativePG, Envoy Gateway, external-secrets) RBAC, Services and Deployments, and their webhook configurations —
+ * then, once those Deployments are Available, the custom resources (Certificates, the CNPG Cluster, the Gateway and
+ * TLSRoutes, the ClientTrafficPolicy, ExternalSecrets): their validating webhooks answer only when the operator runs,
+ * which Argo CD gets from retries and sync waves across Applications that the flattened render no longer has. Each
+ * phase keeps `applyOrder`.
+ */
+export function applyPhases(objects: readonly K8sObject[]): { builtin: K8sObject[]; custom: K8sObject[] } {
+  const ordered = applyOrder(objects);
+  return {
+    builtin: ordered.filter((o) => BUILTIN_GROUPS.has(groupOf(o))),
+    custom: ordered.filter((o) => !BUILTIN_GROUPS.has(groupOf(o))),
+  };
+}
+
+type Svc = { namespace?: string; name?: string };
+type Loose = K8sObject & {
+  metadata?: { name?: string; namespace?: string };
+  webhooks?: { clientConfig?: { service?: Svc } }[];
+  spec?: {
+    selector?: Record<string, string> | { matchLabels?: Record<string, string> };
+    template?: { metadata?: { labels?: Record<string, string> } };
+    conversion?: { webhook?: { clientConfig?: { service?: Svc } } };
+  };
+};
+
+/**
+ * The Deployments behind the batch's admission and conversion webhooks (webhook configuration or CRD -> Service ->
+ * Deployment whose pod labels match the Service's selector): the custom resources are applied once these are
+ * Available. Only these: the applications' own Deployments (Nautobot needs the CNPG Cluster) come up after phase two.
+ */
+export function webhookDeployments(objects: readonly K8sObject[]): { namespace: string; name: string }[] {
+  const all = objects as Loose[];
+  const refs: Svc[] = [];
+  for (const o of all) {
+    if (o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration')
+      for (const w of o.webhooks ?? []) if (w.clientConfig?.service) refs.push(w.clientConfig.service);
+    const conv = o.kind === 'CustomResourceDefinition' ? o.spec?.conversion?.webhook?.clientConfig?.service : undefined;
+    if (conv) refs.push(conv);
+  }
+  const out = new Map<string, { namespace: string; name: string }>();
+  for (const ref of refs) {
+    const svc = all.find(
+      (o) =>
+        o.kind === 'Service' && o.metadata?.name === ref.name && (o.metadata?.namespace ?? 'default') === ref.namespace,
+    );
+    const selector = svc?.spec?.selector as Record<string, string> | undefined;
+    if (!selector) continue;
+    for (const d of all) {
+      if (d.kind !== 'Deployment' || (d.metadata?.namespace ?? 'default') !== ref.namespace) continue;
+      const labels = d.spec?.template?.metadata?.labels ?? {};
+      if (Object.entries(selector).every(([k, v]) => labels[k] === v))
+        out.set(`${ref.namespace}/${d.metadata?.name}`, { namespace: ref.namespace!, name: d.metadata!.name! });
+    }
+  }
+  return [...out.values()];
+}
+
+interface ExternalSecretLike {
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+  spec?: {
+    target?: { name?: string; template?: { type?: string } };
+    data?: { secretKey: string; remoteRef: { key: string; property?: string } }[];
+    dataFrom?: unknown[];
+  };
+}
+
+/**
+ * What the external secrets provider (Vault in the example) would deliver, with the harness as the provider: one
+ * Secret per rendered ExternalSecret that uses `spec.data`, each key from `provider["<remote key>/<property>"]`.
+ * ExternalSecrets built with `dataFrom`/templates (the site's client certificate) are left to the caller; `missing`
+ * lists the remote values the provider map does not hold.
+ */
+export function providerSecrets(
+  objects: readonly K8sObject[],
+  provider: Readonly<Record<string, string>>,
+): { secrets: K8sObject[]; missing: string[]; skipped: string[] } {
+  const secrets: K8sObject[] = [];
+  const missing: string[] = [];
+  const skipped: string[] = [];
+  for (const o of objects as ExternalSecretLike[]) {
+    if (o.kind !== 'ExternalSecret') continue;
+    const name = o.spec?.target?.name ?? o.metadata?.name ?? '';
+    const ns = o.metadata?.namespace ?? 'default';
+    if (!o.spec?.data || o.spec.dataFrom) {
+      skipped.push(`${ns}/${name}`);
+      continue;
+    }
+    const stringData: Record<string, string> = {};
+    for (const d of o.spec.data) {
+      const ref = `${d.remoteRef.key}${d.remoteRef.property ? `/${d.remoteRef.property}` : ''}`;
+      const v = provider[ref];
+      if (v === undefined) missing.push(`${ns}/${name} ${d.secretKey} <- ${ref}`);
+      else stringData[d.secretKey] = v;
+    }
+    if (Object.keys(stringData).length === o.spec.data.length)
+      secrets.push({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'understack-e2e' } },
+        type: o.spec.target?.template?.type ?? 'Opaque',
+        stringData,
+      } as K8sObject);
+  }
+  return { secrets, missing, skipped };
+}

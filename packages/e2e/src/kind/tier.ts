@@ -41,11 +41,14 @@ import {
 import {
   type ArtifactDump,
   applyOrder,
+  applyPhases,
   type KindCluster,
   kindArtifactPlan,
   kindClusters,
   kindCreateArgs,
   kindTeardownPlan,
+  providerSecrets,
+  webhookDeployments,
 } from './plan.js';
 
 const NS = 'nautobot';
@@ -162,6 +165,13 @@ export class KindTier implements Tier {
 
     const examples = join(root(), 'examples', 'deploy');
     const render = join(root(), 'packages', 'render', 'bin', 'understack-render.js');
+    // The harness is the external secrets provider (Vault in the example): the remote values it serves. The DB
+    // password is CNPG's generated owner password, known once the Cluster is up (below).
+    const provider: Record<string, string> = {
+      'understack/nautobot-redis/password': randomBytes(18).toString('base64url'),
+      'understack/nautobot-django/password': randomBytes(40).toString('base64url'),
+    };
+    const rendered: Partial<Record<'global' | 'site', K8sObject[]>> = {};
     for (const which of ['global', 'site'] as const) {
       const name = which === 'global' ? GLOBAL_CLUSTER : SITE_CLUSTER;
       step(`render ${name} (understack-render, the controller's target state)`);
@@ -173,47 +183,64 @@ export class KindTier implements Tier {
           `rendering ${name} failed (understack-render exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-5).join('\n')}`,
         );
       const objects = parseRendered(r.stdout);
+      rendered[which] = objects;
       if (which === 'global') {
         // The wrong-CN client certificate of the negatives: issued by cert-manager from the same CA Issuer.
         this.mtls = mtlsNames(objects, SITE_CLUSTER);
         objects.push(wrongCnCertificate(this.mtls));
+        // What the global ExternalSecrets (nautobot-redis, nautobot-django) would deliver: Redis and Nautobot need
+        // them to start.
+        const p = providerSecrets(objects, provider);
+        if (p.missing.length > 0)
+          throw new Error(
+            `the global cluster's ExternalSecrets ask the provider for values the kind tier does not serve:\n  ${p.missing.join('\n  ')}\nEither: add them to the provider map in src/kind/tier.ts, or use remote keys it serves (${Object.keys(provider).join(', ')})`,
+          );
+        objects.push(...p.secrets);
       }
       // Never written to the artifacts: the render holds Secret values.
       this.appliedKinds[which] = objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind }) as K8sObject);
-      await this.apply(which, objects);
+      const phases = applyPhases(objects);
+      step(`${name}: apply ${phases.builtin.length} built-in objects (CRDs, operators, workloads)`);
+      await this.apply(which, phases.builtin);
+      const deployments = webhookDeployments(phases.builtin);
+      step(`${name}: wait for ${deployments.length} webhook Deployment(s) of the operators to be Available`);
+      for (const d of deployments) await this.waitDeployment(which, d);
+      step(
+        `${name}: apply ${phases.custom.length} custom resources (Certificates, CNPG Cluster, Gateway, TLSRoutes, ...)`,
+      );
+      await this.apply(which, phases.custom);
     }
 
     step('wait: CNPG primary, Redis, Envoy Gateway proxy ready');
     for (const comp of ['postgres', 'redis', 'envoy'] as const) await this.waitPod(comp);
 
     await this.certificates();
+    // CNPG's generated owner Secret is what the provider serves as `understack/nautobot-db`.
+    provider['understack/nautobot-db/password'] = await this.readSecretKey(`${this.cnpg.name}-app`, 'password');
     this.secretValues = {
-      // CNPG's generated owner Secret is what the site's `nautobot-db` ExternalSecret would carry.
-      'nautobot-db/password': await this.readSecretKey(`${this.cnpg.name}-app`, 'password'),
-      'nautobot-redis/password': await this.readSecretKey('nautobot-redis', 'password'),
-      'nautobot-django/NAUTOBOT_SECRET_KEY': await this.readSecretKey('nautobot-django', 'NAUTOBOT_SECRET_KEY'),
+      'nautobot-db/password': provider['understack/nautobot-db/password'],
+      'nautobot-redis/password': provider['understack/nautobot-redis/password']!,
+      'nautobot-django/NAUTOBOT_SECRET_KEY': provider['understack/nautobot-django/password']!,
     };
-    step(
-      `site: Secrets from the global cluster (${this.clientSecret}, ...); the harness plays the external secrets provider`,
-    );
+    step(`site: the harness delivers the site's ExternalSecrets as the provider would (${this.clientSecret}, ...)`);
+    const site = providerSecrets(rendered.site ?? [], provider);
+    for (const m of site.missing) step(`site: not provided by the harness (not needed by the cases): ${m}`);
     const client = await this.readSecret(this.clientSecret);
-    await this.writeSiteSecrets({
-      // Only what a site may hold: the client pair and the CA certificate, never a CA private key.
-      'nautobot-mtls-client': {
-        type: 'kubernetes.io/tls',
-        data: {
-          'tls.crt': client['tls.crt'] ?? '',
-          'tls.key': client['tls.key'] ?? '',
-          'ca.crt': client['ca.crt'] ?? '',
-        },
+    const caCert = await this.readSecret(this.mtls!.caCertSecret);
+    // Only what a site may hold: the client pair and the CA certificate, never a CA private key. Shaped like the
+    // site's `nautobot-mtls-client` ExternalSecret template (client pair + ca.crt of the CA certificate Secret).
+    const mtlsClient = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'nautobot-mtls-client', namespace: NS },
+      type: 'kubernetes.io/tls',
+      stringData: {
+        'tls.crt': client['tls.crt'] ?? '',
+        'tls.key': client['tls.key'] ?? '',
+        'ca.crt': caCert['ca.crt'] ?? '',
       },
-      'nautobot-db': { type: 'Opaque', data: { password: this.secretValues['nautobot-db/password']! } },
-      'nautobot-redis': { type: 'Opaque', data: { password: this.secretValues['nautobot-redis/password']! } },
-      'nautobot-django': {
-        type: 'Opaque',
-        data: { NAUTOBOT_SECRET_KEY: this.secretValues['nautobot-django/NAUTOBOT_SECRET_KEY']! },
-      },
-    });
+    } as K8sObject;
+    await this.apply('site', [...site.secrets, mtlsClient]);
     await this.prepare();
   }
 
@@ -299,6 +326,23 @@ export class KindTier implements Tier {
     }
   }
 
+  /** A Deployment with every replica available (rollout done), or a timeout naming it and its conditions. */
+  private async waitDeployment(which: 'global' | 'site', d: { namespace: string; name: string }): Promise<void> {
+    const k8s = await import('@kubernetes/client-node');
+    const apps = this.kc[which]!.makeApiClient(k8s.AppsV1Api);
+    const deadline = Date.now() + timeouts.recover;
+    for (;;) {
+      const dep = await apps.readNamespacedDeployment(d).catch(() => undefined);
+      const want = dep?.spec?.replicas ?? 1;
+      if (dep && (dep.status?.availableReplicas ?? 0) >= want) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeouts.recover} ms waiting for Deployment ${d.namespace}/${d.name} on ${which} to be Available: ${JSON.stringify(dep?.status?.conditions ?? 'not found')}`,
+        );
+      await new Promise((r) => setTimeout(r, timeouts.poll.kube));
+    }
+  }
+
   private async pods(comp: Component): Promise<string[]> {
     const k8s = await import('@kubernetes/client-node');
     const sel = podSelectors(this.cnpg.name)[comp];
@@ -356,28 +400,6 @@ export class KindTier implements Tier {
     throw new Error(
       `none of the Secrets ${names.join(', ')} exists in ${NS} on ${GLOBAL_CLUSTER}: has cert-manager issued the site's client certificate (charts/nautobot-mtls)?`,
     );
-  }
-
-  private async writeSiteSecrets(secrets: Record<string, { type: string; data: Record<string, string> }>) {
-    const k8s = await import('@kubernetes/client-node');
-    const api = k8s.KubernetesObjectApi.makeApiClient(this.kc.site!);
-    for (const [name, s] of Object.entries(secrets)) {
-      const secret = {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name, namespace: NS },
-        type: s.type,
-        stringData: s.data,
-      };
-      await api.patch(
-        secret as KubernetesObject,
-        undefined,
-        undefined,
-        'understack-e2e',
-        true,
-        k8s.PatchStrategy.ServerSideApply,
-      );
-    }
   }
 
   private async forward(key: string, comp: Component, port: number): Promise<Forward> {
