@@ -24,6 +24,7 @@ import {
   kindClusters,
   kindCreateArgs,
   kindTeardownPlan,
+  missingGatewayClasses,
   providerSecrets,
   webhookDeployments,
 } from '../src/kind/plan.js';
@@ -467,5 +468,25 @@ describe(providerSecrets, () => {
     expect(r.missing).toEqual([
       'nautobot/dockerconfigjson-github-com .dockerconfigjson <- understack/dockerconfigjson-github-com/password',
     ]);
+  });
+});
+
+describe(missingGatewayClasses, () => {
+  it("should add the GatewayClass the example's Gateway names, for Envoy Gateway, unless the render defines it", async () => {
+    const gw = (await loadGatewayObjects()).value;
+    const gateway = gw.find((o) => o.kind === 'Gateway')!;
+    const added = missingGatewayClasses(gw);
+    expect(added).toEqual([
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'GatewayClass',
+        metadata: {
+          name: gateway.spec!.gatewayClassName,
+          labels: { 'app.kubernetes.io/managed-by': 'understack-e2e' },
+        },
+        spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' },
+      },
+    ]);
+    expect(missingGatewayClasses([...gw, ...added])).toEqual([]);
   });
 });

@@ -322,3 +322,30 @@ export function providerSecrets(
   }
   return { secrets, missing, skipped };
 }
+
+/** Envoy Gateway's controller name (what a GatewayClass names to be reconciled by Envoy Gateway). */
+export const ENVOY_GATEWAY_CONTROLLER = 'gateway.envoyproxy.io/gatewayclass-controller';
+
+/**
+ * GatewayClasses the rendered Gateways name but nothing in the render defines. Envoy Gateway's chart (gateway-helm)
+ * creates none, and without one a Gateway is never accepted and no proxy pod starts; the kind tier adds these (and
+ * says so), the way a cluster operator would have to.
+ */
+export function missingGatewayClasses(objects: readonly K8sObject[]): K8sObject[] {
+  const defined = new Set(objects.filter((o) => o.kind === 'GatewayClass').map((o) => o.metadata?.name));
+  const wanted = new Set(
+    objects
+      .filter((o) => o.kind === 'Gateway')
+      .map((o) => (o.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName)
+      .filter((n): n is string => !!n && !defined.has(n)),
+  );
+  return [...wanted].map(
+    (name) =>
+      ({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'GatewayClass',
+        metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'understack-e2e' } },
+        spec: { controllerName: ENVOY_GATEWAY_CONTROLLER },
+      }) as K8sObject,
+  );
+}

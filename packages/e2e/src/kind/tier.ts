@@ -42,11 +42,13 @@ import {
   type ArtifactDump,
   applyOrder,
   applyPhases,
+  ENVOY_GATEWAY_CONTROLLER,
   type KindCluster,
   kindArtifactPlan,
   kindClusters,
   kindCreateArgs,
   kindTeardownPlan,
+  missingGatewayClasses,
   providerSecrets,
   webhookDeployments,
 } from './plan.js';
@@ -196,6 +198,12 @@ export class KindTier implements Tier {
             `the global cluster's ExternalSecrets ask the provider for values the kind tier does not serve:\n  ${p.missing.join('\n  ')}\nEither: add them to the provider map in src/kind/tier.ts, or use remote keys it serves (${Object.keys(provider).join(', ')})`,
           );
         objects.push(...p.secrets);
+        const classes = missingGatewayClasses(objects);
+        for (const c of classes)
+          step(
+            `${name}: no GatewayClass ${c.metadata?.name} in the render (Envoy Gateway's chart creates none): adding it for ${ENVOY_GATEWAY_CONTROLLER}`,
+          );
+        objects.push(...classes);
       }
       // Never written to the artifacts: the render holds Secret values.
       this.appliedKinds[which] = objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind }) as K8sObject);
