@@ -220,6 +220,21 @@ describe(containersTeardownPlan, () => {
     ]);
   });
 
+  it('should also remove containers still starting (no id yet) by the run label', () => {
+    expect(containersTeardownPlan({ containers: [], runLabel: 'a1b2c3d4' })).toEqual([
+      {
+        what: 'containers labelled io.understack.e2e.run=a1b2c3d4',
+        argv: [
+          'sh',
+          '-c',
+          'docker ps -aq --filter label=io.understack.e2e.run=a1b2c3d4 | xargs -r docker rm --force --volumes',
+        ],
+      },
+    ]);
+    // Never a shell with an unexpected label value.
+    expect(containersTeardownPlan({ containers: [], runLabel: 'x; rm -rf /' })).toEqual([]);
+  });
+
   it('should remove nothing when nothing was started or when --keep is set', () => {
     expect(containersTeardownPlan({ containers: [] })).toEqual([]);
     expect(containersTeardownPlan({ containers: ['x'], network: 'n' }, { keep: true })).toEqual([]);

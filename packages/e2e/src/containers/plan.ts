@@ -17,6 +17,8 @@ export const images = {
 } as const;
 
 export const ENVOY_ADMIN_PORT = 19000;
+/** Docker label carrying the run id on every container of a run (teardown finds containers still starting). */
+export const RUN_LABEL = 'io.understack.e2e.run';
 export const NAMESPACE = 'nautobot';
 
 export interface FileSpec {
@@ -191,7 +193,7 @@ export function planContainers(i: PlanInputs): ContainersPlan {
  * once this process is gone, but only when it is enabled and after its timeout: the harness does not rely on it.
  */
 export function containersTeardownPlan(
-  started: { containers: readonly string[]; network?: string },
+  started: { containers: readonly string[]; network?: string; runLabel?: string },
   opts: { keep?: boolean; docker?: string } = {},
 ): TeardownCommand[] {
   if (opts.keep) return [];
@@ -201,6 +203,16 @@ export function containersTeardownPlan(
     plan.push({
       what: `containers ${started.containers.map((id) => id.slice(0, 12)).join(', ')}`,
       argv: [docker, 'rm', '--force', '--volumes', ...started.containers],
+    });
+  // A container still starting has no id yet: the run's label finds it (and any the first command missed).
+  if (started.runLabel && /^[\w.-]+$/.test(started.runLabel))
+    plan.push({
+      what: `containers labelled ${RUN_LABEL}=${started.runLabel}`,
+      argv: [
+        'sh',
+        '-c',
+        `${docker} ps -aq --filter label=${RUN_LABEL}=${started.runLabel} | xargs -r ${docker} rm --force --volumes`,
+      ],
     });
   if (started.network)
     plan.push({ what: `network ${started.network}`, argv: [docker, 'network', 'rm', started.network] });

@@ -30,6 +30,7 @@ import {
   containersTeardownPlan,
   ENVOY_ADMIN_PORT,
   planContainers,
+  RUN_LABEL,
 } from './plan.js';
 
 type Started = import('testcontainers').StartedTestContainer;
@@ -51,6 +52,9 @@ export class ContainersTier implements Tier {
   private cleanups: (() => Promise<void> | void)[] = [];
   private logs: Record<string, string[]> = {};
   private removeExitHook: () => void;
+  private readonly runId = randomBytes(4).toString('hex');
+  /** Set before the first container is created: from then on the teardown also looks for the run's label. */
+  private starting = false;
 
   constructor(readonly opts: { keep?: boolean } = {}) {
     this.runDir = mkdtempSync(join(tmpdir(), 'understack-e2e-containers-'));
@@ -70,7 +74,11 @@ export class ContainersTier implements Tier {
   /** The teardown commands for what is running now (empty with --keep). */
   teardownPlan() {
     return containersTeardownPlan(
-      { containers: Object.values(this.containers).map((c) => c.getId()), network: this.network?.getId() },
+      {
+        containers: Object.values(this.containers).map((c) => c.getId()),
+        network: this.network?.getId(),
+        runLabel: this.starting ? this.runId : undefined,
+      },
       { keep: this.opts.keep },
     );
   }
@@ -105,6 +113,7 @@ export class ContainersTier implements Tier {
       JSON.stringify({ cnpg: cluster.source, gateway: gw.source }, null, 2),
     );
 
+    this.starting = true;
     this.network = await new tc.Network().start();
     for (const c of ['postgres', 'redis', 'envoy'] as const) {
       step(`start ${c} container (${this.plan[c].image})`);
@@ -119,6 +128,7 @@ export class ContainersTier implements Tier {
     let g = new tc.GenericContainer(s.image)
       .withNetwork(this.network!)
       .withNetworkAliases(...s.aliases)
+      .withLabels({ [RUN_LABEL]: this.runId })
       .withCommand(s.command)
       .withEnvironment(s.env)
       .withExposedPorts(...s.expose)
@@ -343,6 +353,7 @@ export class ContainersTier implements Tier {
       );
       await network?.stop().catch(() => undefined);
       rmSync(this.runDir, { recursive: true, force: true });
+      this.starting = false;
     }
     this.removeExitHook();
   }
