@@ -51,6 +51,19 @@ export interface EnvoyConfigsValues {
     listenerPerHostname?: boolean;
   };
   /**
+   * The GatewayClass the Gateway names (`gateway.gatewayClassName`).
+   */
+  gatewayClass?: {
+    /**
+     * Render a GatewayClass named `gateway.gatewayClassName` for Envoy Gateway. Envoy Gateway's chart creates none; without a GatewayClass the Gateway is never accepted. false: the class exists already (e.g. another chart or the platform creates it).
+     */
+    create?: boolean;
+    /**
+     * Controller that reconciles the GatewayClass: Envoy Gateway's default controller name.
+     */
+    controllerName?: string;
+  };
+  /**
    * TLSRoute apiVersion: v1alpha2 (experimental channel) or v1 (Gateway API >= 1.6).
    */
   tlsRouteApiVersion?: 'gateway.networking.k8s.io/v1alpha2' | 'gateway.networking.k8s.io/v1';
