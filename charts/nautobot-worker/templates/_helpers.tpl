@@ -515,3 +515,41 @@ nothing reads would only cost an init container). arg: dict ctx spec
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/*
+The affinity of one celery worker's pods. An explicit affinity (celery.affinity or workers.<name>.affinity) is used
+as written and the presets are ignored, as in the upstream chart. Otherwise the upstream-compatible presets build it:
+podAffinityPreset / podAntiAffinityPreset ("" off, soft, hard) attract or repel pods carrying this worker's selector
+labels on the same node (topologyKey kubernetes.io/hostname); soft is a preferred term of weight 1, hard a required
+term. nodeAffinityPreset {type, key, values} requires (hard) or prefers (soft) nodes whose label key is one of values.
+Empty output: no affinity. Values are checked in nautobot-worker.validate. arg: dict ctx name spec
+*/}}
+{{- define "nautobot-worker.affinity" -}}
+{{- $spec := .spec -}}
+{{- if $spec.affinity -}}
+{{- toYaml $spec.affinity -}}
+{{- else -}}
+{{- $affinity := dict -}}
+{{- $selector := include "nautobot-worker.workerSelectorLabels" (dict "ctx" .ctx "name" .name) | fromYaml -}}
+{{- $presets := dict "podAffinity" (toString ($spec.podAffinityPreset | default "")) "podAntiAffinity" (toString ($spec.podAntiAffinityPreset | default "")) -}}
+{{- range $kind, $preset := $presets -}}
+{{- $term := dict "labelSelector" (dict "matchLabels" $selector) "topologyKey" "kubernetes.io/hostname" -}}
+{{- if eq $preset "soft" -}}
+{{- $_ := set $affinity $kind (dict "preferredDuringSchedulingIgnoredDuringExecution" (list (dict "weight" 1 "podAffinityTerm" $term))) -}}
+{{- else if eq $preset "hard" -}}
+{{- $_ := set $affinity $kind (dict "requiredDuringSchedulingIgnoredDuringExecution" (list $term)) -}}
+{{- end -}}
+{{- end -}}
+{{- $node := $spec.nodeAffinityPreset | default dict -}}
+{{- $nodeType := toString ($node.type | default "") -}}
+{{- $selectorTerm := dict "matchExpressions" (list (dict "key" (toString $node.key) "operator" "In" "values" ($node.values | default list))) -}}
+{{- if eq $nodeType "soft" -}}
+{{- $_ := set $affinity "nodeAffinity" (dict "preferredDuringSchedulingIgnoredDuringExecution" (list (dict "weight" 1 "preference" $selectorTerm))) -}}
+{{- else if eq $nodeType "hard" -}}
+{{- $_ := set $affinity "nodeAffinity" (dict "requiredDuringSchedulingIgnoredDuringExecution" (dict "nodeSelectorTerms" (list $selectorTerm))) -}}
+{{- end -}}
+{{- with $affinity -}}
+{{- toYaml . -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

@@ -102,6 +102,11 @@ which deploys this chart, never shows NOTES. */ -}}
 {{- if and $kubernetesWorkers $v.kubernetesJobs.rbac.create (not $v.serviceAccount.create) (not $v.serviceAccount.name) -}}
 {{- fail "serviceAccount.name: empty while serviceAccount.create is false and kubernetes workers are enabled, so the Job-creating Role would be bound to the namespace's default ServiceAccount: every pod in the namespace could then create Jobs. Either: set serviceAccount.create: true, name an existing ServiceAccount in serviceAccount.name, or set kubernetesJobs.rbac.create: false and grant the rights yourself" -}}
 {{- end -}}
+{{- range $name, $spec := $workers -}}
+{{- if eq $spec.type "celery" -}}
+{{- include "nautobot-worker.validateAffinityPresets" (dict "ctx" $ "name" $name "spec" $spec) -}}
+{{- end -}}
+{{- end -}}
 {{- include "nautobot-worker.validateNames" (dict "ctx" . "workers" $workers "celeryWorkers" $celeryWorkers) -}}
 {{- range $name, $spec := $workers -}}
 {{- if and $spec.autoscaling $spec.autoscaling.enabled (gt (int $spec.autoscaling.minReplicas) (int $spec.autoscaling.maxReplicas)) -}}
@@ -185,6 +190,40 @@ arg: dict ctx workers celeryWorkers
 {{- $service := printf "%s-metrics" $fullname -}}
 {{- if gt (len $service) 63 -}}
 {{- fail (printf "fullnameOverride: the metrics Service would be named %q, %d characters, but a Service name is an RFC 1035 DNS label (it becomes %s.<namespace>.svc), which the API server rejects beyond 63 characters. The name is <fullname>-metrics, and fullname %q comes from %s. Either: set fullnameOverride to at most 55 characters, install with a shorter release name, or set metrics.enabled: false" $service (len $service) $service $fullname $prefix) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+
+{{/*
+The affinity presets of one celery worker. A value may come from celery.* or workers.<name>.*, so the message names
+the one that set it. arg: dict ctx name spec
+*/}}
+{{- define "nautobot-worker.validateAffinityPresets" -}}
+{{- $worker := get .ctx.Values.workers .name | default dict -}}
+{{- $spec := .spec -}}
+{{- range $key := list "podAffinityPreset" "podAntiAffinityPreset" -}}
+{{- $value := toString (get $spec $key | default "") -}}
+{{- if not (has $value (list "" "soft" "hard")) -}}
+{{- $path := ternary (printf "workers.%s.%s" $.name $key) (printf "celery.%s" $key) (hasKey $worker $key) -}}
+{{- fail (printf "%s: must be \"\", \"soft\" or \"hard\", got %q (worker %s). Either: set soft (a preferred term of weight 1: the scheduler follows it when it can), hard (a required term: pods that cannot be placed so stay Pending), or \"\" for none; an explicit affinity replaces the presets" $path $value $.name) -}}
+{{- end -}}
+{{- end -}}
+{{- $node := $spec.nodeAffinityPreset | default dict -}}
+{{- $nodeWorker := get $worker "nodeAffinityPreset" | default dict -}}
+{{- $nodeType := toString ($node.type | default "") -}}
+{{- $typePath := ternary (printf "workers.%s.nodeAffinityPreset" .name) "celery.nodeAffinityPreset" (hasKey $nodeWorker "type") -}}
+{{- if not (has $nodeType (list "" "soft" "hard")) -}}
+{{- fail (printf "%s.type: must be \"\", \"soft\" or \"hard\", got %q (worker %s). Either: set soft (prefer nodes whose label key is one of values), hard (require them: no matching node leaves pods Pending), or \"\" for none" $typePath $nodeType .name) -}}
+{{- end -}}
+{{- if and $nodeType (not $spec.affinity) -}}
+{{- if not $node.key -}}
+{{- $path := ternary (printf "workers.%s.nodeAffinityPreset" .name) "celery.nodeAffinityPreset" (or (hasKey $nodeWorker "key") (hasKey $nodeWorker "type")) -}}
+{{- fail (printf "%s.key: required when nodeAffinityPreset.type is %q (worker %s): the preset matches nodes by this label. Either: set key (e.g. node-role.kubernetes.io/worker or topology.kubernetes.io/zone) and values, or set type: \"\"" $path $nodeType .name) -}}
+{{- end -}}
+{{- if not $node.values -}}
+{{- $path := ternary (printf "workers.%s.nodeAffinityPreset" .name) "celery.nodeAffinityPreset" (or (hasKey $nodeWorker "values") (hasKey $nodeWorker "type")) -}}
+{{- fail (printf "%s.values: must list at least one value when nodeAffinityPreset.type is %q (worker %s): the preset matches nodes whose label %s is one of them, and Kubernetes rejects an In expression without values. Either: list the label values, or set type: \"\"" $path $nodeType .name (toString $node.key)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

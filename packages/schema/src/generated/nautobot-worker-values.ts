@@ -483,9 +483,34 @@ export interface NautobotWorkerValues {
       [k: string]: string;
     };
     /**
-     * Affinity.
+     * Affinity. When set, it is used as written and the presets (podAffinityPreset, podAntiAffinityPreset, nodeAffinityPreset) are ignored, as upstream.
      */
     affinity?: {};
+    /**
+     * Upstream-compatible preset, used only while affinity is empty: "" (none), soft (a preferred term, weight 1) or hard (a required term) attracting this worker's pods to nodes running its own pods (topologyKey kubernetes.io/hostname). Checked by the chart, which explains a wrong value.
+     */
+    podAffinityPreset?: string;
+    /**
+     * Upstream-compatible preset, used only while affinity is empty: "" (none), soft (the default, as upstream: a preferred term of weight 1 spreading a worker's replicas over nodes) or hard (a required term: one pod per node, extra replicas stay Pending). Checked by the chart, which explains a wrong value.
+     */
+    podAntiAffinityPreset?: string;
+    /**
+     * Upstream-compatible node affinity preset, used only while affinity is empty: nodes whose label key is one of values are preferred (type soft, weight 1) or required (type hard).
+     */
+    nodeAffinityPreset?: {
+      /**
+       * "" (none), soft (prefer matching nodes, weight 1) or hard (require them). Checked by the chart.
+       */
+      type?: string;
+      /**
+       * Node label to match, e.g. topology.kubernetes.io/zone; required when type is set.
+       */
+      key?: string;
+      /**
+       * Accepted values of that label (operator In); at least one when type is set.
+       */
+      values?: string[];
+    };
     /**
      * Tolerations.
      */
@@ -790,9 +815,34 @@ export interface NautobotWorkerValues {
         [k: string]: string;
       };
       /**
-       * Affinity.
+       * Affinity. When set, it is used as written and the presets (podAffinityPreset, podAntiAffinityPreset, nodeAffinityPreset) are ignored, as upstream.
        */
       affinity?: {};
+      /**
+       * Upstream-compatible preset, used only while affinity is empty: "" (none), soft (a preferred term, weight 1) or hard (a required term) attracting this worker's pods to nodes running its own pods (topologyKey kubernetes.io/hostname). Checked by the chart, which explains a wrong value.
+       */
+      podAffinityPreset?: string;
+      /**
+       * Upstream-compatible preset, used only while affinity is empty: "" (none), soft (the default, as upstream: a preferred term of weight 1 spreading a worker's replicas over nodes) or hard (a required term: one pod per node, extra replicas stay Pending). Checked by the chart, which explains a wrong value.
+       */
+      podAntiAffinityPreset?: string;
+      /**
+       * Upstream-compatible node affinity preset, used only while affinity is empty: nodes whose label key is one of values are preferred (type soft, weight 1) or required (type hard).
+       */
+      nodeAffinityPreset?: {
+        /**
+         * "" (none), soft (prefer matching nodes, weight 1) or hard (require them). Checked by the chart.
+         */
+        type?: string;
+        /**
+         * Node label to match, e.g. topology.kubernetes.io/zone; required when type is set.
+         */
+        key?: string;
+        /**
+         * Accepted values of that label (operator In); at least one when type is set.
+         */
+        values?: string[];
+      };
       /**
        * Tolerations.
        */
