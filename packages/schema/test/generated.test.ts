@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  aliasTarget,
   bundle,
   chartSchemas,
   createAjv,
@@ -27,6 +28,28 @@ describe(renderTypes, () => {
     expect(readdirSync(dir).sort(), FIX).toEqual([...files.keys()].sort());
     for (const [name, content] of files)
       expect(readFileSync(path.join(dir, name), 'utf8'), `${name}: ${FIX}`).toBe(content);
+  });
+});
+
+describe(aliasTarget, () => {
+  it('should name the target when the schema only aliases a sibling schema', () => {
+    expect(aliasTarget({ $id: 'x', title: 't', allOf: [{ $ref: 'deploy.schema.json' }] })).toBe('deploy');
+    expect(aliasTarget({ allOf: [{ $ref: './deploy.schema.json' }], examples: [{}] })).toBe('deploy');
+  });
+
+  it.each([
+    ['a validating keyword beside the alias', { allOf: [{ $ref: 'deploy.schema.json' }], type: 'object' }],
+    ['two allOf entries', { allOf: [{ $ref: 'deploy.schema.json' }, { $ref: 'a.schema.json' }] }],
+    ['a $ref into a definition', { allOf: [{ $ref: 'deploy.schema.json#/definitions/x' }] }],
+    ['no allOf', { type: 'object' }],
+  ])('should not treat it as an alias when it has %s', (_why, schema) => {
+    expect(aliasTarget(schema)).toBeUndefined();
+  });
+
+  it('should give an alias schema a type alias, not a copy of its target', async () => {
+    const files = await renderTypes(schemas);
+    expect(files.get('argocd-understack-values.ts')).toContain('export type ArgocdUnderstackValues = Deploy;');
+    expect(files.get('argocd-understack-values.ts')).not.toContain('interface');
   });
 });
 

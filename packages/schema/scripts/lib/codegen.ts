@@ -177,6 +177,27 @@ function forTypes(value: unknown): unknown {
   return value;
 }
 
+/** The sibling schema name an alias schema stands for (its only validating keyword is `allOf: [{ $ref }]`), or undefined. */
+export function aliasTarget(schema: Record<string, unknown>): string | undefined {
+  const annotations = [
+    '$schema',
+    '$id',
+    '$comment',
+    'title',
+    'description',
+    'markdownDescription',
+    'examples',
+    'allOf',
+  ];
+  const allOf = schema.allOf;
+  if (!Array.isArray(allOf) || allOf.length !== 1 || Object.keys(schema).some((k) => !annotations.includes(k))) {
+    return undefined;
+  }
+  const ref = (allOf[0] as { $ref?: unknown }).$ref;
+  const m = typeof ref === 'string' ? /^(?:\.\/)?([a-z0-9-]+)\.schema\.json$/.exec(ref) : null;
+  return m?.[1];
+}
+
 /** TypeScript types: one module per schema plus `types.ts` re-exporting each root type. */
 export async function renderTypes(schemas: SchemaFile[]): Promise<Map<string, string>> {
   const { compile } = await import('json-schema-to-typescript');
@@ -185,6 +206,18 @@ export async function renderTypes(schemas: SchemaFile[]): Promise<Map<string, st
   const index: string[] = [];
   for (const s of schemas) {
     const typeName = pascalName(s.name);
+    const target = aliasTarget(s.schema);
+    if (target) {
+      // An alias schema (only `allOf: [{ $ref: '<x>.schema.json' }]`) gets a type alias, not a second copy of <x>'s types.
+      const targetType = pascalName(target);
+      const doc = typeof s.schema.description === 'string' ? `/**\n * ${s.schema.description}\n */\n` : '';
+      files.set(
+        `${s.name}.ts`,
+        `${BANNER_JS(`TypeScript types from schemas/${s.name}.schema.json`)}\nimport type { ${targetType} } from './${target}.js';\n\n${doc}export type ${typeName} = ${targetType};\n`,
+      );
+      index.push(`export type { ${typeName} } from './${s.name}.js';\n`);
+      continue;
+    }
     // The root type is named after the file, not the title, so names are stable and predictable.
     const { title: _title, $id: _id, ...rest } = forTypes(s.schema) as Record<string, unknown>;
     const bundled = bundle(rest, s, schemas, byId) as Record<string, unknown>;
