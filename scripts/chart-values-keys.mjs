@@ -12,6 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { documented as documentedIn, schemaAt as schemaAtIn } from './values-keys-lib.mjs';
 
 const dir = path.resolve(process.argv[2] ?? '.');
 const problems = [];
@@ -21,26 +22,8 @@ const lc = new LineCounter();
 const doc = parseDocument(valuesText, { lineCounter: lc });
 const schema = JSON.parse(readFileSync(path.join(dir, 'values.schema.json'), 'utf8'));
 
-/** The schema node of a property path, or undefined; `open` when an object allows any key below this point. */
-function schemaAt(keys) {
-  let node = schema;
-  for (const k of keys) {
-    if (node?.properties && Object.hasOwn(node.properties, k)) node = node.properties[k];
-    else if (node && typeof node.additionalProperties === 'object') return { open: true };
-    else return undefined;
-  }
-  return node;
-}
-
-function documented(line) {
-  if (/\s#\s/.test(lines[line - 1] ?? '')) return true;
-  for (let i = line - 2; i >= 0; i--) {
-    const l = lines[i].trim();
-    if (l === '') continue;
-    return l.startsWith('#');
-  }
-  return false;
-}
+const schemaAt = (keys) => schemaAtIn(schema, keys);
+const documented = (line) => documentedIn(lines, line);
 
 function walk(map, keys) {
   for (const pair of map.items) {

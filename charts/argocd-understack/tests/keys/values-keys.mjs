@@ -18,6 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { documented as documentedIn, schemaAt as schemaAtIn } from '../../../../scripts/values-keys-lib.mjs';
 
 const chart = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const schema = JSON.parse(
@@ -29,26 +30,8 @@ const lc = new LineCounter();
 const doc = parseDocument(valuesText, { lineCounter: lc });
 const problems = [];
 
-/** The schema node of a property path; `{ open: true }` below a map of free-form keys (appLabels). */
-function schemaAt(keys) {
-  let node = schema;
-  for (const k of keys) {
-    if (node?.properties && Object.hasOwn(node.properties, k)) node = node.properties[k];
-    else if (node && typeof node.additionalProperties === 'object') return { open: true };
-    else return undefined;
-  }
-  return node;
-}
-
-function documented(line) {
-  if (/\s#\s/.test(lines[line - 1] ?? '')) return true;
-  for (let i = line - 2; i >= 0; i--) {
-    const l = lines[i].trim();
-    if (l === '') continue;
-    return l.startsWith('#');
-  }
-  return false;
-}
+const schemaAt = (keys) => schemaAtIn(schema, keys);
+const documented = (line) => documentedIn(lines, line);
 
 const keyOf = (pair) => String(isScalar(pair.key) ? pair.key.value : pair.key);
 const lineOf = (pair) => lc.linePos(pair.key.range[0]).line;
