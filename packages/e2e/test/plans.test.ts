@@ -487,8 +487,14 @@ describe(providerSecrets, () => {
 });
 
 describe(missingGatewayClasses, () => {
-  it("should add the GatewayClass the example's Gateway names, for Envoy Gateway, unless the render defines it", async () => {
+  it("should add nothing when the render defines the GatewayClass (the example's envoy-configs renders `eg`)", async () => {
     const gw = (await loadGatewayObjects()).value;
+    expect(gw.some((o) => o.kind === 'GatewayClass')).toBe(true);
+    expect(missingGatewayClasses(gw)).toEqual([]);
+  });
+
+  it('should add the GatewayClass the Gateway names, for Envoy Gateway, when the render defines none', async () => {
+    const gw = (await loadGatewayObjects()).value.filter((o) => o.kind !== 'GatewayClass');
     const gateway = gw.find((o) => o.kind === 'Gateway')!;
     const added = missingGatewayClasses(gw);
     expect(added).toEqual([
